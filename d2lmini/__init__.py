@@ -1,0 +1,29 @@
+"""d2lmini: the helpers of an executable deep-learning course, `import d2lmini as d2l`.
+
+Every public name is re-exported here, so `d2l.train_ch5(...)` works; each docstring names the
+notebook that introduces it. The signatures follow the classic PyTorch edition of Dive into Deep
+Learning.
+"""
+
+from .data import (CLASS_NAMES, CorruptDataError, DataNotFoundError, InMemoryLoader,
+                   balanced_subset, cache_dir, get_fashion_mnist_labels, load_data_fashion_mnist,
+                   locate_fashion_mnist, read_fashion_mnist)
+from .device import get_device, set_seed, try_gpu
+from .layers import FlattenLayer, GlobalAvgPool2d, corr2d, layer_shapes
+from .linear import data_iter, linreg, sgd, squared_loss, synthetic_data
+from .plotting import Animator, semilogy, set_figsize, show_fashion_mnist, use_svg_display
+from .profile import Profile, cap_epochs, current_profile, profile_summary
+from .training import (Timer, TrainingDiverged, check_accuracy, evaluate_accuracy, train_ch3,
+                       train_ch5)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLASS_NAMES", "CorruptDataError", "DataNotFoundError", "InMemoryLoader", "balanced_subset",
+    "cache_dir", "get_fashion_mnist_labels", "load_data_fashion_mnist", "locate_fashion_mnist",
+    "read_fashion_mnist", "get_device", "set_seed", "try_gpu", "FlattenLayer", "GlobalAvgPool2d",
+    "corr2d", "layer_shapes", "data_iter", "linreg", "sgd", "squared_loss", "synthetic_data",
+    "Animator", "semilogy", "set_figsize", "show_fashion_mnist", "use_svg_display", "Profile",
+    "cap_epochs", "current_profile", "profile_summary", "Timer", "TrainingDiverged",
+    "check_accuracy", "evaluate_accuracy", "train_ch3", "train_ch5",
+]

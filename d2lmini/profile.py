@@ -1,0 +1,57 @@
+"""The smoke/full profiles: how much data and how many epochs the notebooks use.
+
+`D2LMINI_PROFILE=full` (the default) runs the real course; `D2LMINI_PROFILE=smoke` runs the same
+code on a small class-balanced subset of Fashion-MNIST with epochs capped, so CI can re-execute
+every notebook in minutes. The helpers read the profile; learners' code never branches on it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+ENV_VAR = "D2LMINI_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much work a profile does (introduced in 01_linear_regression)."""
+
+    name: str
+    train_per_class: int | None  # None: every image
+    test_per_class: int | None
+    max_epochs: int | None  # None: as many as the chapter asks for
+
+
+PROFILES = {
+    "full": Profile("full", None, None, None),
+    "smoke": Profile("smoke", 50, 25, 1),
+}
+
+
+def current_profile() -> Profile:
+    """The profile named by `$D2LMINI_PROFILE`, `full` when unset (01_linear_regression)."""
+    name = os.environ.get(ENV_VAR, "full").strip().lower() or "full"
+    if name not in PROFILES:
+        raise ValueError(
+            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a profile; use one of {sorted(PROFILES)}"
+        )
+    return PROFILES[name]
+
+
+def cap_epochs(num_epochs: int) -> int:
+    """`num_epochs`, capped by the profile's epoch limit (01_linear_regression)."""
+    limit = current_profile().max_epochs
+    return num_epochs if limit is None else min(num_epochs, limit)
+
+
+def profile_summary() -> str:
+    """One line saying which profile runs and how much data it uses (01_linear_regression)."""
+    p = current_profile()
+    if p.name == "full":
+        return (f"d2lmini profile: full: all 60000 training / 10000 test Fashion-MNIST images, "
+                f"every epoch the chapter asks for ({ENV_VAR}=smoke for a quick run)")
+    return (f"d2lmini profile: {p.name}: {10 * p.train_per_class} training / "
+            f"{10 * p.test_per_class} test Fashion-MNIST images ({p.train_per_class} and "
+            f"{p.test_per_class} per class), at most {p.max_epochs} epoch(s) per training run "
+            f"({ENV_VAR}=full for the real course)")
