@@ -1,0 +1,554 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.16.0
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 Model selection, underfitting and overfitting
+#
+# A model that scores well on the examples it was trained on has only proven that it can
+# remember them. What we want is a model that does well on examples it has never seen. This
+# chapter is about the gap between those two numbers and the tools that keep it small:
+#
+# * training error, validation error and generalization error, and why we need a validation set;
+# * a hold-out split and **k-fold cross-validation**, written out by hand;
+# * polynomial regression that **underfits** (a line), **fits** (a cubic) and **overfits**
+#   (degree 15 on 20 points), with losses that tell the three apart, and cross-validation
+#   picking the degree;
+# * **weight decay** ($L_2$ regularization): from scratch and with the optimizer's `weight_decay`;
+# * **dropout**: inverted dropout from scratch, checked against `nn.Dropout`, then an MLP with
+#   dropout trained on Fashion-MNIST.
+
+# %%
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %% [markdown]
+# ## Three kinds of error
+#
+# Suppose examples $(\mathbf{x}, y)$ come from some distribution $P$ and we judge a model $f$ by a
+# loss $\ell$. Two numbers matter:
+#
+# * the **training error**, the average loss over the $n$ examples we fitted on,
+#   $$\hat R_\text{train}(f) = \frac{1}{n}\sum_{i=1}^n \ell\big(f(\mathbf{x}^{(i)}), y^{(i)}\big);$$
+# * the **generalization error**, the expected loss on a fresh example,
+#   $$R(f) = \mathbb{E}_{(\mathbf{x}, y)\sim P}\,\ell\big(f(\mathbf{x}), y\big).$$
+#
+# We can never compute $R(f)$ exactly; we estimate it on examples the model has not seen. The
+# training error is a poor estimate, because $f$ was chosen to make exactly those losses small:
+# it is biased downwards, and the more flexible the model, the stronger the bias.
+#
+# A test set estimates $R(f)$ honestly only if we look at it **once**, at the very end. Every
+# decision we make along the way (how many layers, which learning rate, when to stop) is itself
+# a kind of fitting, so it needs data of its own: a **validation set**, carved out of the
+# training data. The error on it, the **validation error**, is what we compare models by.
+#
+# Two failure modes show up in these numbers:
+#
+# * **underfitting**: the training error itself stays high; the model is too simple (or trained
+#   too little) to capture the pattern;
+# * **overfitting**: the training error is low but the validation error is much higher; the
+#   model has learned the noise of its particular training set.
+#
+# What decides which one we get is mostly the model's **capacity** (how many functions it can
+# express: parameters, degree, width) measured against the **amount of data**.
+
+# %% [markdown]
+# ## A validation split and k-fold cross-validation
+#
+# The simplest scheme holds out a random fraction of the training examples. With little data,
+# holding out, say, 20 % wastes examples and gives a noisy estimate. **k-fold cross-validation**
+# uses every example for validation exactly once: shuffle the $n$ indices, cut them into $k$
+# nearly equal folds, and run $k$ rounds; round $i$ trains on all folds except fold $i$ and
+# validates on fold $i$. The score is the average of the $k$ validation losses.
+#
+# ![Five-fold cross-validation: in each round one fold validates and the other four train](../Pics/04_kfold.svg)
+#
+# Both schemes only need index tensors. `torch.tensor_split` cuts a tensor into $k$ pieces whose
+# sizes differ by at most one, which handles an $n$ that $k$ does not divide.
+
+# %%
+def holdout_split(n, valid_fraction):
+    """Shuffled indices split into (train, valid); valid gets round(n * valid_fraction)."""
+    order = torch.randperm(n)
+    n_valid = round(n * valid_fraction)
+    return order[n_valid:], order[:n_valid]
+
+
+def k_fold_indices(n, k):
+    """Yield (train_idx, valid_idx) for each of the k rounds of k-fold cross-validation."""
+    if not 2 <= k <= n:
+        raise ValueError(f"k must lie between 2 and n={n}, got {k}")
+    folds = torch.randperm(n).tensor_split(k)
+    for i in range(k):
+        train_idx = torch.cat([fold for j, fold in enumerate(folds) if j != i])
+        yield train_idx, folds[i]
+
+
+train_idx, valid_idx = holdout_split(10, 0.2)
+print("hold-out:", train_idx.tolist(), valid_idx.tolist())
+for train_idx, valid_idx in k_fold_indices(10, 3):
+    print("train", train_idx.tolist(), " valid", valid_idx.tolist())
+
+# %% [markdown]
+# The split must be a partition: across the $k$ rounds every example validates exactly once, and
+# within a round the training and validation indices are disjoint and together cover all $n$.
+# We check this for an $n$ that $k$ does not divide.
+
+# %%
+n, k = 23, 5
+rounds = list(k_fold_indices(n, k))
+assert len(rounds) == k
+all_valid = torch.cat([valid for _, valid in rounds])
+assert torch.equal(all_valid.sort().values, torch.arange(n)), "each example validates exactly once"
+sizes = [len(valid) for _, valid in rounds]
+assert max(sizes) - min(sizes) <= 1, sizes
+for train, valid in rounds:
+    assert len(set(train.tolist()) & set(valid.tolist())) == 0, "a training example is also validating"
+    assert torch.equal(torch.cat([train, valid]).sort().values, torch.arange(n))
+train, valid = holdout_split(n, 0.2)
+assert len(valid) == 5 and torch.equal(torch.cat([train, valid]).sort().values, torch.arange(n))
+print("fold sizes:", sizes)
+
+# %% [markdown]
+# ## Polynomial regression: underfitting, fitting, overfitting
+#
+# A small synthetic problem makes capacity easy to dial. Inputs are drawn uniformly from
+# $[-1, 1]$ and labels come from a cubic plus Gaussian noise with standard deviation $0.1$:
+#
+# $$y = 0.5 - 2x + 0.8x^2 + 3x^3 + \epsilon, \qquad \epsilon \sim \mathcal{N}(0, 0.1^2).$$
+#
+# A polynomial model of degree $d$ is a *linear* model on the features
+# $(1, x, x^2, \dots, x^d)$, so we can fit it with linear regression. We keep only
+# **20 training examples** and 200 validation examples. Because the best fit of a linear model
+# has a closed form, we solve the least-squares problem exactly with `torch.linalg.lstsq`
+# (in float64, since high powers make the problem ill-conditioned). That way the only thing that
+# changes between models is their capacity, not how well an optimizer happened to do.
+# The loss is the halved squared error of chapter 01, averaged; the noise alone costs
+# $\tfrac12 \cdot 0.1^2 = 0.005$, the best any model can hope for.
+
+# %%
+def true_curve(x):
+    return 0.5 - 2 * x + 0.8 * x**2 + 3 * x**3
+
+
+n_train, n_valid, noise = 20, 200, 0.1
+x_all = torch.rand(n_train + n_valid, dtype=torch.float64) * 2 - 1
+y_all = true_curve(x_all) + noise * torch.randn_like(x_all)
+x_train, y_train = x_all[:n_train], y_all[:n_train]
+x_valid, y_valid = x_all[n_train:], y_all[n_train:]
+
+
+def poly_features(x, degree):
+    """Columns 1, x, x^2, ..., x^degree."""
+    return torch.stack([x**i for i in range(degree + 1)], dim=1)
+
+
+def fit_poly(x, y, degree):
+    """Least-squares coefficients of a degree-`degree` polynomial."""
+    return torch.linalg.lstsq(poly_features(x, degree), y.unsqueeze(1)).solution.squeeze(1)
+
+
+def poly_loss(coef, x, y):
+    y_hat = poly_features(x, len(coef) - 1) @ coef
+    return d2l.squared_loss(y_hat, y).mean().item()
+
+
+degrees = list(range(16))
+train_losses, valid_losses = [], []
+for degree in degrees:
+    coef = fit_poly(x_train, y_train, degree)
+    train_losses.append(poly_loss(coef, x_train, y_train))
+    valid_losses.append(poly_loss(coef, x_valid, y_valid))
+for name, degree in (("underfit", 1), ("good fit", 3), ("overfit", 15)):
+    print(f"{name:>8}: degree {degree:2d}, train loss {train_losses[degree]:.4f}, "
+          f"validation loss {valid_losses[degree]:.4g}")
+
+# %% [markdown]
+# Training and validation loss against the degree, on a logarithmic axis: the training loss
+# falls steadily, because each higher degree contains every lower one. The validation loss
+# first falls with it, bottoms out around the true degree 3, then climbs steeply once the model
+# has enough freedom to pass through every noisy point.
+
+# %%
+ax = d2l.semilogy(degrees, train_losses, "polynomial degree", "loss", degrees, valid_losses,
+                  legend=["train", "validation"])
+ax.axhline(noise**2 / 2, color="gray", lw=0.8)
+ax.text(0, noise**2 / 2 * 1.3, "noise level", fontsize=8, color="gray");
+
+# %% [markdown]
+# The three fits on top of the data show what the numbers mean: the line cannot bend, the cubic
+# follows the curve, the degree-15 polynomial threads the training points and swings wildly
+# between them.
+
+# %%
+import matplotlib.pyplot as plt
+
+grid = torch.linspace(-1, 1, 300, dtype=torch.float64)
+fig, axes = plt.subplots(1, 3, figsize=(9, 2.6), sharey=True)
+for ax, (name, degree) in zip(axes, (("underfit", 1), ("fit", 3), ("overfit", 15))):
+    coef = fit_poly(x_train, y_train, degree)
+    ax.plot(grid, true_curve(grid), color="gray", lw=1, label="true curve")
+    ax.plot(grid, poly_features(grid, degree) @ coef, label=f"degree {degree}")
+    ax.scatter(x_train, y_train, s=12, color="k", zorder=3, label="training data")
+    ax.set_title(name, fontsize=10)
+    ax.set_ylim(-4, 5)
+    ax.legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# The losses must say the same, so we assert it:
+#
+# * **underfitting**: the line's *training* loss is far above the cubic's (and above the noise
+#   level), and its validation loss is high too;
+# * **good fit**: the cubic's training and validation losses are both close to the noise level
+#   $0.005$ and close to each other;
+# * **overfitting**: degree 15 has the *lowest* training loss of the three, yet a validation loss
+#   many times its training loss and many times the cubic's.
+
+# %%
+tr, va = train_losses, valid_losses
+floor = noise**2 / 2
+assert tr[1] > 5 * tr[3] and tr[1] > 5 * floor, "the line should underfit: high training loss"
+assert va[1] > 5 * va[3], "the line should also validate badly"
+assert tr[3] < 2 * floor and va[3] < 2 * floor, "the cubic should reach the noise level"
+assert va[3] < 2 * tr[3], "the cubic should generalize: small train/validation gap"
+assert tr[15] < tr[3] < tr[1], "more capacity never raises the least-squares training loss"
+assert va[15] > 10 * tr[15] and va[15] > 10 * va[3], "degree 15 should overfit"
+
+# %% [markdown]
+# ### Choosing the degree by cross-validation
+#
+# Above we peeked at 200 validation examples. In practice we often have only the training set;
+# k-fold cross-validation estimates each degree's validation loss from the 20 training points
+# alone. The degree with the smallest average validation loss is the one we would pick.
+
+# %%
+def cv_score(x, y, degree, k):
+    """Mean validation loss of a degree-`degree` fit over the k rounds of k-fold CV."""
+    losses = []
+    for train_idx, valid_idx in k_fold_indices(len(x), k):
+        coef = fit_poly(x[train_idx], y[train_idx], degree)
+        losses.append(poly_loss(coef, x[valid_idx], y[valid_idx]))
+    return sum(losses) / k
+
+
+cv_scores = {}
+for degree in range(11):
+    d2l.set_seed(1)  # the same folds for every degree, so the scores are comparable
+    cv_scores[degree] = cv_score(x_train, y_train, degree, k=5)
+    print(f"degree {degree:2d}: 5-fold CV loss {cv_scores[degree]:.4g}")
+best_degree = min(cv_scores, key=cv_scores.get)
+print("cross-validation picks degree", best_degree)
+assert best_degree in (3, 4), f"CV should pick (close to) the true degree 3, picked {best_degree}"
+
+# %% [markdown]
+# ## Weight decay
+#
+# Cutting features (a lower degree) is a blunt way to reduce capacity. A gentler one keeps all
+# the parameters but penalizes their size. **Weight decay** adds the squared $L_2$ norm of the
+# weights to the loss, scaled by a hyperparameter $\lambda \ge 0$:
+#
+# $$L_\lambda(\mathbf{w}, b) = \frac{1}{n}\sum_{i=1}^n \ell^{(i)}(\mathbf{w}, b)
+#   + \frac{\lambda}{2}\,\|\mathbf{w}\|^2 .$$
+#
+# The gradient of the penalty is $\lambda \mathbf{w}$, so a minibatch SGD step with learning rate
+# $\eta$ on a batch $\mathcal{B}$ becomes
+#
+# $$\mathbf{w} \leftarrow (1 - \eta\lambda)\,\mathbf{w}
+#   - \frac{\eta}{|\mathcal{B}|}\sum_{i \in \mathcal{B}} \nabla_{\mathbf{w}} \ell^{(i)}(\mathbf{w}, b).$$
+#
+# Before following the data gradient, every step shrinks the weights by the factor
+# $1 - \eta\lambda$: hence the name. Directions the data do not push on decay towards zero. The
+# bias is usually left unpenalized: it only shifts the output and does not make the function any
+# wigglier.
+#
+# A setting where this matters: linear regression with **200 features but only 20 training
+# examples**. Twenty equations cannot pin down 200 unknowns; gradient descent never moves the
+# weights in the 180 directions the data do not span, so whatever the initialization put there
+# stays. The true weights are small, $w_j = 0.01$ and $b = 0.05$, and labels carry noise with
+# standard deviation 0.01 (`d2l.synthetic_data`).
+
+# %%
+num_inputs, n_train_wd, n_test_wd = 200, 20, 100
+true_w, true_b = torch.full((num_inputs,), 0.01), 0.05
+X_train_wd, y_train_wd = d2l.synthetic_data(true_w, true_b, n_train_wd)
+X_test_wd, y_test_wd = d2l.synthetic_data(true_w, true_b, n_test_wd)
+w_init = torch.randn(num_inputs, 1)  # one shared start, so scratch and concise can be compared
+print("||true w|| =", round(true_w.norm().item(), 3), " ||initial w|| =", round(w_init.norm().item(), 2))
+
+# %% [markdown]
+# ### From scratch
+#
+# The penalty is one more term in the loss. `d2l.sgd` expects the gradient of a *summed* minibatch
+# loss and divides by the batch size, so we add $\frac{\lambda}{2}\|\mathbf{w}\|^2$ to **each
+# example's** loss: summed over the batch and divided by $|\mathcal{B}|$, it contributes exactly
+# $\lambda\mathbf{w}$ to the step, as in the update above.
+
+# %%
+def l2_penalty(w):
+    return (w**2).sum() / 2
+
+
+def mean_squared_loss(net, X, y):
+    with torch.no_grad():
+        return d2l.squared_loss(net(X), y).mean().item()
+
+
+batch_size_wd, lr_wd, num_epochs_wd = 5, 0.01, 100
+
+
+def train_weight_decay_scratch(lambd):
+    w = w_init.clone().requires_grad_(True)
+    b = torch.zeros(1, requires_grad=True)
+    d2l.set_seed(2)  # the same minibatch order in every run
+    for epoch in range(num_epochs_wd):
+        for X, y in d2l.data_iter(batch_size_wd, X_train_wd, y_train_wd):
+            l = d2l.squared_loss(d2l.linreg(X, w, b), y) + lambd * l2_penalty(w)
+            w.grad, b.grad = None, None
+            l.sum().backward()
+            d2l.sgd([w, b], lr_wd, len(y))
+    def net(X):
+        return d2l.linreg(X, w, b)
+    train_l = mean_squared_loss(net, X_train_wd, y_train_wd)
+    test_l = mean_squared_loss(net, X_test_wd, y_test_wd)
+    return w.detach(), b.detach(), train_l, test_l
+
+
+scratch = {}
+for lambd in (0, 3):
+    scratch[lambd] = train_weight_decay_scratch(lambd)
+    w, b, train_l, test_l = scratch[lambd]
+    print(f"lambda = {lambd}: ||w|| = {w.norm():.3f}, train loss {train_l:.2e}, test loss {test_l:.2e}")
+
+# %% [markdown]
+# Without the penalty the model fits the 20 training points perfectly (training loss near 0),
+# yet its test loss is enormous: the weights keep most of their random initial size. With
+# $\lambda = 3$ the norm collapses to the size of the true weights and the test loss drops by
+# orders of magnitude. Both effects are asserted.
+
+# %%
+w0, _, train0, test0 = scratch[0]
+w3, _, train3, test3 = scratch[3]
+assert w3.norm() < 0.1 * w0.norm(), "weight decay should shrink ||w||"
+assert w3.norm() < 2 * true_w.norm(), "with decay ||w|| should be of the order of the true weights"
+assert train0 < train3, "without a penalty the training loss is lower..."
+assert test3 < 0.01 * test0, "...but the penalty should generalize far better"
+
+# %% [markdown]
+# ### Concise: the optimizer's `weight_decay`
+#
+# `torch.optim.SGD(..., weight_decay=lambd)` adds $\lambda\mathbf{w}$ to each parameter's gradient
+# before the step: the same update, without touching the loss. Parameter groups let us decay the
+# weight and not the bias. Starting from the same weights and seeing the same minibatches, the
+# concise model must end exactly where the scratch one did.
+
+# %%
+def train_weight_decay_concise(wd):
+    net = nn.Linear(num_inputs, 1)
+    with torch.no_grad():
+        net.weight.copy_(w_init.T)
+        net.bias.zero_()
+    optimizer = torch.optim.SGD([{"params": net.weight, "weight_decay": wd},
+                                 {"params": net.bias}], lr=lr_wd)
+    d2l.set_seed(2)
+    for epoch in range(num_epochs_wd):
+        for X, y in d2l.data_iter(batch_size_wd, X_train_wd, y_train_wd):
+            l = d2l.squared_loss(net(X), y).mean()
+            optimizer.zero_grad()
+            l.backward()
+            optimizer.step()
+    return net
+
+
+for lambd in (0, 3):
+    net = train_weight_decay_concise(lambd)
+    w, b, _, test_l = scratch[lambd]
+    print(f"weight_decay = {lambd}: ||w|| = {net.weight.norm():.3f}, "
+          f"test loss {mean_squared_loss(net, X_test_wd, y_test_wd):.2e}")
+    torch.testing.assert_close(net.weight.detach().T, w, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(net.bias.detach(), b, rtol=1e-4, atol=1e-5)
+
+# %% [markdown]
+# ## Dropout
+#
+# Weight decay asks for small weights. **Dropout** asks for something else: that the network not
+# rely on any single hidden unit. During training, every forward pass zeroes each hidden
+# activation independently with probability $p$, so a unit cannot count on a particular partner
+# being present and has to be useful on its own. At evaluation time every unit is kept.
+#
+# ![Dropout: at evaluation every hidden unit is used; in a training step some are removed](../Pics/04_dropout.svg)
+#
+# Removing units shrinks the expected input of the next layer. **Inverted dropout** compensates
+# during training, by scaling the survivors up, so that evaluation needs no change at all:
+#
+# $$h' = \begin{cases} 0 & \text{with probability } p,\\[2pt]
+#   \dfrac{h}{1-p} & \text{with probability } 1-p,\end{cases}
+# \qquad
+# \mathbb{E}[h'] = p\cdot 0 + (1-p)\,\frac{h}{1-p} = h .$$
+#
+# ### From scratch
+#
+# A keep-mask is a Bernoulli draw per entry: `torch.rand(...) >= p` is true with probability
+# $1-p$. The two edge cases need care: $p = 0$ keeps everything, $p = 1$ drops everything (and
+# must not divide by zero).
+
+# %%
+def dropout(X, p):
+    """Inverted dropout: zero each entry with probability p, scale the rest by 1 / (1 - p)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability p must lie in [0, 1], got {p}")
+    if p == 1:
+        return torch.zeros_like(X)
+    keep = (torch.rand(X.shape, device=X.device) >= p).to(X.dtype)
+    return keep * X / (1 - p)
+
+
+class Dropout(nn.Module):
+    """Our dropout as a layer: active in train mode, the identity in eval mode."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, X):
+        return dropout(X, self.p) if self.training else X
+
+
+X = torch.arange(12, dtype=torch.float32).reshape(2, 6)
+print(dropout(X, 0.0))
+print(dropout(X, 0.5))
+print(dropout(X, 1.0))
+
+# %% [markdown]
+# The checks: the edge cases; every surviving entry is scaled by exactly $1/(1-p)$; the fraction
+# dropped is close to $p$; and the mean is preserved. On $N = 200\,000$ entries of ones, each
+# output is $0$ or $1/(1-p)$, with variance $p/(1-p)$; for $p = 0.3$ the sample mean has standard
+# deviation $\sqrt{0.3/0.7/N} \approx 0.0015$, so a tolerance of $0.01$ is more than six standard
+# deviations wide. In eval mode the layer must return its input unchanged.
+
+# %%
+p, ones = 0.3, torch.ones(400, 500)
+out = dropout(ones, p)
+kept = out != 0
+assert torch.equal(dropout(X, 0.0), X) and torch.equal(dropout(X, 1.0), torch.zeros_like(X))
+torch.testing.assert_close(out[kept], torch.full_like(out[kept], 1 / (1 - p)))
+drop_fraction = 1 - kept.float().mean().item()
+assert abs(drop_fraction - p) < 0.01, drop_fraction
+assert abs(out.mean().item() - 1.0) < 0.01, "inverted dropout must keep the mean"
+
+# Any activations, not just ones: the mean is kept entry by entry. With p = 0.5 an entry h
+# becomes 0 or 2h, standard deviation |h|; averaged over M masks, |h| / sqrt(M). Allow 5 of those.
+H, M = torch.randn(20, 50) + 2.0, 1000
+means = torch.stack([dropout(H, 0.5) for _ in range(M)]).mean(dim=0)
+assert ((means - H).abs() <= 5 * H.abs() / M**0.5).all(), "averaged over masks, dropout should give H"
+
+layer = Dropout(0.5)
+layer.eval()
+assert torch.equal(layer(H), H), "eval mode must be the identity"
+layer.train()
+assert not torch.equal(layer(H), H), "train mode must drop something"
+print(f"dropped {drop_fraction:.4f} (p = {p}), mean after dropout {out.mean():.4f}")
+
+# %% [markdown]
+# ### `nn.Dropout` agrees
+#
+# PyTorch's layer implements the same inverted dropout: in training the survivors are scaled by
+# $1/(1-p)$, and `eval()` turns it into the identity. The masks are random, so we compare what
+# must agree: the scale of the survivors, the dropped fraction, the mean and the eval behaviour.
+
+# %%
+torch_dropout = nn.Dropout(p)
+out_torch = torch_dropout(ones)
+kept_torch = out_torch != 0
+torch.testing.assert_close(out_torch[kept_torch], torch.full_like(out_torch[kept_torch], 1 / (1 - p)))
+assert abs((1 - kept_torch.float().mean().item()) - drop_fraction) < 0.01
+assert abs(out_torch.mean().item() - out.mean().item()) < 0.02
+torch_dropout.eval()
+assert torch.equal(torch_dropout(H), H)
+print(f"nn.Dropout dropped {1 - kept_torch.float().mean():.4f}, mean {out_torch.mean():.4f}")
+
+# %% [markdown]
+# ### An MLP with dropout on Fashion-MNIST
+#
+# The chapter-03 MLP with two hidden layers of 256 units, and dropout after each hidden
+# activation: a lighter $p = 0.2$ near the input and $p = 0.5$ deeper in, where a layer has more
+# units to spare. `d2l.train_ch3` switches the net to train mode for its steps and
+# `d2l.evaluate_accuracy` to eval mode for testing, so dropout is on only while learning.
+#
+# Hyperparameters: minibatches of 256, plain SGD with learning rate 0.5 on the mean
+# cross-entropy, 10 epochs. Dropout slows the fit down (each step trains a thinned network), so we
+# give it twice the five epochs of chapter 03; the full run should end above 83 % test accuracy.
+
+# %%
+batch_size, lr, num_epochs = 256, 0.5, 10
+dropout1, dropout2 = 0.2, 0.5
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size)
+
+net = nn.Sequential(d2l.FlattenLayer(),
+                    nn.Linear(784, 256), nn.ReLU(), nn.Dropout(dropout1),
+                    nn.Linear(256, 256), nn.ReLU(), nn.Dropout(dropout2),
+                    nn.Linear(256, 10))
+loss = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+history = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, optimizer=optimizer)
+
+# %%
+assert all(torch.isfinite(torch.tensor(history["train_loss"])))
+d2l.check_accuracy(history, 0.83)
+
+# %% [markdown]
+# Dropout is random only in training; in eval mode the network is a fixed function, so two
+# evaluations of the same batch agree, while two training-mode passes do not.
+
+# %%
+X_batch, _ = next(iter(test_iter))
+net.eval()
+with torch.no_grad():
+    assert torch.equal(net(X_batch), net(X_batch)), "eval mode must be deterministic"
+net.train()
+with torch.no_grad():
+    assert not torch.equal(net(X_batch), net(X_batch)), "train mode should draw new masks"
+
+# %% [markdown]
+# ## Summary
+#
+# * Training error measures fit, validation error estimates generalization; compare models on
+#   data they were not fitted to, and keep the test set for the very end.
+# * k-fold cross-validation uses each example for validation exactly once; it picked the true
+#   degree of the polynomial from 20 points.
+# * Too little capacity underfits (high training loss); too much for the data overfits (low
+#   training loss, much higher validation loss).
+# * Weight decay adds $\frac{\lambda}{2}\|\mathbf{w}\|^2$ to the loss, i.e. shrinks the weights by
+#   $1-\eta\lambda$ each step; in PyTorch it is the optimizer's `weight_decay`.
+# * Inverted dropout zeroes units with probability $p$ and scales the rest by $1/(1-p)$, keeping
+#   the expectation; at evaluation it does nothing.
+#
+# ## Exercises
+#
+# 1. Repeat the polynomial experiment with 200 training examples instead of 20. Which degrees
+#    overfit now? What does this say about capacity *relative to data*?
+# 2. Run 5-fold cross-validation with different seeds for the folds. How much do the scores
+#    move, and does the chosen degree change? Try leave-one-out ($k = n$).
+# 3. Plot the test loss of the weight-decay experiment against $\lambda$ on a log scale from
+#    $10^{-3}$ to $10^2$. Where is the best $\lambda$, and what goes wrong when it is too large?
+# 4. Show that with weight decay the minimizer of $L_\lambda$ for linear regression is
+#    $\mathbf{w} = (\mathbf{X}^\top\mathbf{X} + n\lambda \mathbf{I})^{-1}\mathbf{X}^\top\mathbf{y}$
+#    (no bias). Why does this exist even when $n < d$?
+# 5. Train the Fashion-MNIST MLP with dropout switched off ($p = 0$) and compare training and test
+#    accuracy with the run above. Which gap grows?
+# 6. Why does dropout's mask have to be drawn afresh for every minibatch? What would a single
+#    fixed mask amount to?
