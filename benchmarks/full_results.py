@@ -1,0 +1,75 @@
+"""Run chapter notebooks in a profile (default: full) and print, for every training run in them,
+the epochs, final train/test accuracy and training time, as markdown rows for the README.
+
+Usage: `python benchmarks/full_results.py notebooks/02_softmax_regression.ipynb ...
+[--profile full] [--save-dir DIR]`. Each notebook runs top to bottom in a fresh kernel with
+D2LMINI_PROFILE set, so every check in it (accuracy floors included) must pass. With --save-dir
+the executed notebooks are kept there (outputs and all) for inspection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+
+EPOCH = re.compile(r"^epoch (\d+)/(\d+), loss ([\d.naif]+), train acc ([\d.]+), test acc ([\d.]+), "
+                   r"([\d.]+) sec", re.M)
+TARGET = re.compile(r"^\s*(\w+)\s*=\s*d2l\.train_ch[35]\(", re.M)
+
+
+def runs_in(nb) -> list[dict]:
+    runs = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "train_ch" not in cell.source:
+            continue
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+        epochs = EPOCH.findall(text)
+        if not epochs:
+            continue
+        names = TARGET.findall(cell.source) or ["(unnamed)"]
+        last = epochs[-1]
+        runs.append({"run": names[0], "epochs": int(last[0]), "train_acc": float(last[3]),
+                     "test_acc": float(last[4]), "seconds": sum(float(e[5]) for e in epochs)})
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("--profile", default="full")
+    parser.add_argument("--save-dir", default=None)
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    args = parser.parse_args()
+    os.environ["D2LMINI_PROFILE"] = args.profile
+    rows = []
+    for path in map(Path, args.notebooks):
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        wall = time.perf_counter() - start
+        if args.save_dir:
+            Path(args.save_dir).mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, Path(args.save_dir) / path.name)
+        for run in runs_in(nb):
+            rows.append((path.stem, run, wall))
+        print(f"{path.name}: done in {wall:.0f} s", flush=True)
+    print(f"\nProfile {args.profile}; {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"torch {torch.__version__}, device {'cuda' if torch.cuda.is_available() else 'cpu'}\n")
+    print("| notebook | run | epochs | train acc | test acc | training s | notebook wall s |")
+    print("|---|---|---|---|---|---|---|")
+    for stem, run, wall in rows:
+        print(f"| {stem} | {run['run']} | {run['epochs']} | {run['train_acc']:.3f} | "
+              f"{run['test_acc']:.3f} | {run['seconds']:.0f} | {wall:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
