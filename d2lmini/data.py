@@ -214,7 +214,9 @@ def load_data_fashion_mnist(batch_size: int, resize: int | tuple[int, int] | Non
                             ) -> tuple[InMemoryLoader, InMemoryLoader]:
     """`(train_iter, test_iter)` over Fashion-MNIST: float32 (B, 1, H, W) batches in [0, 1] with
     int64 labels; training batches reshuffled every pass, test batches in order. In the smoke
-    profile both are small class-balanced subsets (02_softmax_regression)."""
+    profile both are small class-balanced subsets. `device` (keyword only) is where the images are
+    kept and each batch is made and resized; `train_ch5` moves the loaders to its own device
+    (02_softmax_regression)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     size = _check_resize(resize)
