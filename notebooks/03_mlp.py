@@ -1,0 +1,391 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Multilayer perceptrons
+#
+# Softmax regression draws straight boundaries between classes in pixel space. A *multilayer
+# perceptron* (MLP) puts a layer of hidden units with a nonlinear *activation function* between
+# input and output, and that is enough to represent curved boundaries. This chapter builds one
+# and trains it on Fashion-MNIST.
+#
+# You will learn
+# - why a hidden layer is useless without a nonlinearity (checked numerically);
+# - ReLU, leaky ReLU, sigmoid and tanh, with their derivatives computed by autograd and checked
+#   against the closed forms;
+# - what a *dead* ReLU unit is, how to recognise one, and how a too-large step creates many;
+# - how to choose an activation function;
+# - an MLP with one hidden layer of 256 units, from scratch and with `nn.Sequential`.
+
+# %%
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %%
+import matplotlib.pyplot as plt
+import torch.nn.functional as F
+
+d2l.use_svg_display()  # sharp inline plots
+
+# %% [markdown]
+# ## 1. From one layer to two
+#
+# A hidden layer with $h$ units takes each flattened picture $\mathbf{x}\in\mathbb{R}^{784}$ to a
+# vector of $h$ hidden values, and the output layer reads its ten scores from those:
+#
+# $$\mathbf{H} = \sigma(\mathbf{X}\mathbf{W}_1 + \mathbf{b}_1), \qquad
+#   \mathbf{O} = \mathbf{H}\mathbf{W}_2 + \mathbf{b}_2,$$
+#
+# with $\mathbf{W}_1\in\mathbb{R}^{784\times h}$, $\mathbf{W}_2\in\mathbb{R}^{h\times 10}$ and
+# $\sigma$ an activation function applied to every entry. Softmax and cross-entropy on
+# $\mathbf{O}$ work exactly as in chapter 02.
+#
+# ![an MLP: 784 inputs, a hidden layer of 256 ReLU units, 10 output scores; every layer fully connected to the next](../Pics/03_mlp_network.svg)
+#
+# **Why the activation is essential.** Leave $\sigma$ out and the two layers collapse into one:
+#
+# $$(\mathbf{X}\mathbf{W}_1 + \mathbf{b}_1)\mathbf{W}_2 + \mathbf{b}_2
+#   = \mathbf{X}\,\underbrace{\mathbf{W}_1\mathbf{W}_2}_{\mathbf{W}}
+#   + \underbrace{\mathbf{b}_1\mathbf{W}_2 + \mathbf{b}_2}_{\mathbf{b}} .$$
+#
+# However many linear layers we stack, the model is still softmax regression. We check the
+# algebra with two `nn.Linear` layers (PyTorch stores each weight transposed, as
+# `(out_features, in_features)`):
+
+# %%
+first, second = nn.Linear(784, 256), nn.Linear(256, 10)
+X = torch.rand(5, 784)
+W = first.weight.T @ second.weight.T
+b = first.bias @ second.weight.T + second.bias
+with torch.no_grad():
+    torch.testing.assert_close(second(first(X)), X @ W + b, rtol=1e-4, atol=1e-5)
+    # with a ReLU in between the composition is no longer that linear map
+    assert not torch.allclose(second(torch.relu(first(X))), X @ W + b, atol=1e-3)
+print("two linear layers == one linear layer with W of shape", tuple(W.shape))
+
+# %% [markdown]
+# ## 2. Activation functions and their derivatives
+#
+# The four classic choices:
+#
+# | name | $\sigma(z)$ | $\sigma'(z)$ |
+# |---|---|---|
+# | ReLU | $\max(z, 0)$ | $1$ if $z>0$, else $0$ |
+# | leaky ReLU | $z$ if $z>0$, else $\alpha z$ | $1$ if $z>0$, else $\alpha$ |
+# | sigmoid | $\dfrac{1}{1+e^{-z}}$ | $\sigma(z)\,(1-\sigma(z))$ |
+# | tanh | $\dfrac{1-e^{-2z}}{1+e^{-2z}}$ | $1-\tanh^2(z)$ |
+#
+# (ReLU has no derivative at exactly $z=0$; PyTorch uses 0 there.) Rather than coding the
+# derivatives, we let autograd compute them: each activation acts entry by entry, so the
+# gradient of $\sum_i \sigma(z_i)$ with respect to $z_i$ is exactly $\sigma'(z_i)$.
+
+# %%
+z = (torch.arange(-100, 101) / 20).requires_grad_()  # -5 to 5 in steps of 0.05, with z = 0 exactly
+alpha = 0.1
+activations = {
+    "ReLU": torch.relu,
+    f"leaky ReLU (alpha={alpha})": lambda t: F.leaky_relu(t, negative_slope=alpha),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+}
+values, slopes = {}, {}
+for name, f in activations.items():
+    out = f(z)
+    (grad,) = torch.autograd.grad(out.sum(), z)
+    values[name], slopes[name] = out.detach(), grad
+
+fig, axes = plt.subplots(2, 4, figsize=(12, 4.6), sharex=True)
+for col, name in enumerate(activations):
+    axes[0, col].plot(z.detach(), values[name])
+    axes[0, col].set_title(name, fontsize=10)
+    axes[1, col].plot(z.detach(), slopes[name], color="tab:orange")
+    axes[1, col].set_xlabel("z")
+    for row in (0, 1):
+        axes[row, col].grid(True, lw=0.4)
+axes[0, 0].set_ylabel("activation")
+axes[1, 0].set_ylabel("derivative (autograd)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The autograd curves match the closed forms of the table:
+
+# %%
+zd = z.detach()
+s, t = torch.sigmoid(zd), torch.tanh(zd)
+torch.testing.assert_close(slopes["ReLU"], (zd > 0).float())
+torch.testing.assert_close(slopes[f"leaky ReLU (alpha={alpha})"],
+                           torch.where(zd > 0, 1.0, alpha))
+torch.testing.assert_close(slopes["sigmoid"], s * (1 - s))
+torch.testing.assert_close(slopes["tanh"], 1 - t**2)
+
+# facts you can read off the plots
+i0 = int((zd == 0).nonzero())
+assert slopes["sigmoid"].max() == slopes["sigmoid"][i0] and abs(slopes["sigmoid"][i0] - 0.25) < 1e-6
+assert slopes["tanh"][i0] == 1.0
+torch.testing.assert_close(t, 2 * torch.sigmoid(2 * zd) - 1)  # tanh is a rescaled sigmoid
+print(f"sigmoid'(0) = {slopes['sigmoid'][i0]:.4f}, tanh'(0) = {slopes['tanh'][i0]:.4f}, "
+      f"sigmoid'(5) = {slopes['sigmoid'][-1]:.4f}")
+
+# %% [markdown]
+# What the pictures say:
+# - **Sigmoid** squashes into $(0, 1)$. Its slope is at most $1/4$ and almost 0 once
+#   $|z| > 5$: a *saturated* unit passes back hardly any gradient, and a product of many slopes
+#   $\le 1/4$ shrinks fast across layers (chapter 05 measures this).
+# - **Tanh** is a sigmoid stretched to $(-1, 1)$, $\tanh(z) = 2\,\mathrm{sigmoid}(2z) - 1$,
+#   centred at 0 with slope 1 there, but it saturates just the same.
+# - **ReLU** does not saturate for $z > 0$: the slope is exactly 1, so gradients pass through
+#   unchanged, and it is very cheap. For $z < 0$ the slope is exactly 0.
+# - **Leaky ReLU** keeps a small slope $\alpha$ on the negative side, so no unit is ever fully
+#   cut off from learning.
+#
+# ## 3. Dead ReLUs
+#
+# That zero slope has a cost. If a unit's pre-activation $z = \mathbf{x}\mathbf{w} + b$ is
+# negative for *every* input, the unit outputs 0 for every input and its gradient is 0 for
+# every input, so gradient descent never changes $\mathbf{w}$ or $b$ again. The unit is *dead*.
+#
+# ![pre-activations of a batch on the ReLU: for a living unit some examples fall right of zero and send back a gradient; for a dead unit every example falls left of zero and all gradients are 0](../Pics/03_dead_relu.svg)
+#
+# We make one on purpose, on a batch of real pictures. `nn.Linear(784, 8)` initializes every
+# weight in $[-1/28, 1/28]$ (the bound is $1/\sqrt{784}$), and pixels lie in $[0, 1]$, so
+# $\mathbf{x}\mathbf{w} \le 784 / 28 = 28$ for *any* picture. A bias of $-30$ therefore makes unit
+# 0 negative on every possible input.
+
+# %%
+batch_size = 256
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size)
+X, y = next(iter(test_iter))
+X_flat = X.reshape(len(X), -1)
+
+hidden, output = nn.Linear(784, 8), nn.Linear(8, 10)
+with torch.no_grad():
+    hidden.bias[0] = -30.0
+Z = hidden(X_flat)  # pre-activations, one column per unit
+Z.retain_grad()
+loss = F.cross_entropy(output(torch.relu(Z)), y)
+loss.backward()
+
+print("pre-activations of unit 0: max", Z[:, 0].max().item())
+print("examples per unit with a nonzero gradient:", (Z.grad != 0).sum(dim=0).tolist())
+assert (Z[:, 0] < 0).all()
+assert (Z.grad[:, 0] == 0).all()  # zero gradient for every example of the batch ...
+assert (hidden.weight.grad[0] == 0).all() and hidden.bias.grad[0] == 0  # ... hence for w and b
+assert (hidden.weight.grad[1:].abs().sum(dim=1) > 0).all()  # the other units do learn
+
+# %% [markdown]
+# The gradient of the loss for unit 0's weights is
+# $\partial \ell / \partial \mathbf{w}_0 = \sum_i (\partial \ell / \partial z_{i0})\,
+# \mathbf{x}_i$, and every factor $\partial \ell / \partial z_{i0}$ is 0. A few optimizer steps
+# confirm that the dead unit stays frozen while the others move:
+
+# %%
+frozen = hidden.weight[0].detach().clone()
+others = hidden.weight[1:].detach().clone()
+optimizer = torch.optim.SGD([*hidden.parameters(), *output.parameters()], lr=0.5)
+for _ in range(5):
+    optimizer.zero_grad()
+    F.cross_entropy(output(torch.relu(hidden(X_flat))), y).backward()
+    optimizer.step()
+assert torch.equal(hidden.weight[0].detach(), frozen)
+assert not torch.equal(hidden.weight[1:].detach(), others)
+
+# %% [markdown]
+# **How units die in practice.** Nobody sets a bias to $-30$ by hand; a too-large learning rate
+# does it. Pixels are never negative, so one update of a unit's weights,
+# $-\eta\sum_i (\partial\ell/\partial z_i)\,\mathbf{x}_i$, tends to move the pre-activations of all
+# pictures in the same direction. A big step can push a unit below zero for all of them at once.
+# We take one step from the same starting point with a moderate and with a huge learning rate and
+# count the units of a 64-unit layer that are silent on the whole batch:
+
+# %%
+def dead_units(layer, X):
+    """How many units of `layer` have a negative pre-activation for every row of X."""
+    with torch.no_grad():
+        return int(((layer(X) > 0).sum(dim=0) == 0).sum())
+
+
+def one_step(lr):
+    d2l.set_seed(0)
+    layer1, layer2 = nn.Linear(784, 64), nn.Linear(64, 10)
+    before = dead_units(layer1, X_flat)
+    opt = torch.optim.SGD([*layer1.parameters(), *layer2.parameters()], lr=lr)
+    F.cross_entropy(layer2(torch.relu(layer1(X_flat))), y).backward()
+    opt.step()
+    return before, dead_units(layer1, X_flat)
+
+
+counts = {lr: one_step(lr) for lr in (0.1, 10.0)}
+for lr, (before, after) in counts.items():
+    print(f"lr {lr:>4}: dead units before the step {before}, after {after}")
+before, after = counts[0.1]
+assert after == before  # a moderate step kills no unit
+before, after = counts[10.0]
+assert after - before >= 8  # a huge one kills at least an eighth of the layer at once
+
+# %% [markdown]
+# Remedies: keep the learning rate sensible, initialize carefully (chapter 05), or use an
+# activation whose negative side is not flat (leaky ReLU, GELU, ELU). A few dead units in a wide
+# layer are harmless; half a layer is capacity thrown away.
+#
+# ## 4. Choosing an activation
+#
+# - **Hidden layers: start with ReLU.** It is cheap, does not saturate for positive inputs and
+#   works well in most feed-forward and convolutional networks (it is what chapters 06–14 use).
+# - **Dead units or unstable training:** try leaky ReLU, or a smooth variant such as GELU
+#   (`nn.GELU`, common in transformers) or ELU.
+# - **Sigmoid** belongs where a number must be a probability or a gate in $(0, 1)$: the output of
+#   a binary classifier, the gates of an LSTM. Deep stacks of sigmoid hidden layers train poorly.
+# - **Tanh** is the zero-centred choice for bounded hidden states, e.g. in recurrent networks.
+# - The **output layer** has no hidden activation here: it emits raw scores, and the softmax
+#   lives inside the loss.
+#
+# ## 5. An MLP from scratch
+#
+# One hidden layer of 256 ReLU units. The weights start as small Gaussian noise
+# ($\mathcal{N}(0, 0.01^2)$), the biases at zero. They must *not* all start equal: every hidden
+# unit would then compute the same thing and receive the same update forever (the symmetry
+# problem of chapter 05).
+
+# %%
+num_inputs, num_hiddens, num_outputs = 784, 256, 10
+W1 = torch.normal(0, 0.01, size=(num_inputs, num_hiddens), requires_grad=True)
+b1 = torch.zeros(num_hiddens, requires_grad=True)
+W2 = torch.normal(0, 0.01, size=(num_hiddens, num_outputs), requires_grad=True)
+b2 = torch.zeros(num_outputs, requires_grad=True)
+params = [W1, b1, W2, b2]
+
+
+def relu(Z):
+    """Entry-wise max(z, 0)."""
+    return torch.maximum(Z, torch.zeros_like(Z))
+
+
+def net(X):
+    """Flatten, hidden layer with ReLU, output scores."""
+    H = relu(X.reshape(-1, num_inputs) @ W1 + b1)
+    return H @ W2 + b2
+
+
+torch.testing.assert_close(relu(zd), torch.relu(zd))
+assert net(X).shape == (len(X), num_outputs)
+print("parameters:", sum(p.numel() for p in params), "=", [tuple(p.shape) for p in params])
+
+# %% [markdown]
+# The loss is PyTorch's cross-entropy with `reduction="none"`, one value per picture, which is
+# what `d2l.train_ch3` expects with `params` and `lr` (it sums the batch and `d2l.sgd` divides by
+# the batch size, as in chapter 02). The net returns scores, so the library loss applies the
+# stable log-softmax.
+#
+# An MLP is not convex, and with weights of size 0.01 the signal through two layers is tiny at
+# first, so learning starts slowly. Learning rate 0.2 for 20 epochs gets well past that phase
+# without the large jumps in test accuracy that a rate of 0.5 causes.
+
+# %%
+loss = nn.CrossEntropyLoss(reduction="none")
+num_epochs, lr = 20, 0.2
+
+
+def mean_loss(net, data_iter):
+    """Average cross-entropy of `net` over a whole data set."""
+    with torch.no_grad():
+        total = sum(loss(net(X), y).sum().item() for X, y in data_iter)
+    return total / sum(len(y) for _, y in data_iter)
+
+
+loss_before = mean_loss(net, train_iter)
+history = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size,
+                        params=params, lr=lr)
+
+# %%
+loss_after = mean_loss(net, train_iter)
+print(f"training loss before {loss_before:.4f}, after {loss_after:.4f}")
+assert loss_after < loss_before
+d2l.check_accuracy(history, 0.86)
+X_test = torch.cat([Xb for Xb, _ in test_iter]).reshape(-1, num_inputs)
+with torch.no_grad():
+    fires = relu(X_test @ W1 + b1) > 0
+print(f"hidden units silent on the whole test set: {int((fires.sum(dim=0) == 0).sum())} "
+      f"of {num_hiddens}")
+
+# %% [markdown]
+# ## 6. Concise implementation
+#
+# The same network as layers. `d2l.FlattenLayer()` reshapes `(n, 1, 28, 28)` to `(n, 784)`; it is
+# the classic helper and does what `nn.Flatten()` does. We first copy the scratch model's weights
+# into the concise one and check that the two compute the same scores, then re-initialize and
+# train it with `torch.optim.SGD` on the mean loss (same learning rate, same step, see chapter 02).
+
+# %%
+torch.testing.assert_close(d2l.FlattenLayer()(X), nn.Flatten()(X))
+
+net_concise = nn.Sequential(d2l.FlattenLayer(),
+                            nn.Linear(num_inputs, num_hiddens), nn.ReLU(),
+                            nn.Linear(num_hiddens, num_outputs))
+with torch.no_grad():
+    net_concise[1].weight.copy_(W1.T)
+    net_concise[1].bias.copy_(b1)
+    net_concise[3].weight.copy_(W2.T)
+    net_concise[3].bias.copy_(b2)
+    torch.testing.assert_close(net_concise(X), net(X), rtol=1e-4, atol=1e-5)
+
+
+def init_weights(module):
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=0.01)
+        nn.init.zeros_(module.bias)
+
+
+net_concise.apply(init_weights)
+optimizer = torch.optim.SGD(net_concise.parameters(), lr=lr)
+history_concise = d2l.train_ch3(net_concise, train_iter, test_iter, nn.CrossEntropyLoss(),
+                                num_epochs, batch_size, optimizer=optimizer)
+
+# %%
+d2l.check_accuracy(history_concise, 0.86)
+print("final test accuracy: scratch", history["test_acc"][-1],
+      "/ concise", history_concise["test_acc"][-1])
+
+# %% [markdown]
+# With 784·256 + 256 + 256·10 + 10 = 203 530 parameters instead of 7 850, the MLP beats softmax
+# regression by a few points of test accuracy. It also fits the training set better than the
+# test set: the gap between the two accuracy curves is the subject of chapter 04.
+#
+# ## Summary
+# - Without a nonlinearity, stacked linear layers are one linear layer.
+# - ReLU (slope 1 or 0), leaky ReLU (slope 1 or $\alpha$), sigmoid (slope $\le 1/4$) and tanh
+#   (slope $\le 1$) differ most in their derivatives; autograd reproduces the closed forms.
+# - A ReLU unit whose pre-activation is negative for every input gets zero gradient and never
+#   recovers; one overly large step can kill many units.
+# - Default to ReLU in hidden layers; reach for leaky ReLU/GELU against dead units; keep sigmoid
+#   for probabilities and gates.
+# - An MLP with one hidden layer of 256 units, from scratch or as `nn.Sequential`, trains with the
+#   same `d2l.train_ch3` call as softmax regression.
+#
+# ## Exercises
+# 1. Change `num_hiddens` to 32 and to 1024. How do test accuracy and time per epoch change?
+# 2. Add a second hidden layer. Does it help on Fashion-MNIST with 20 epochs?
+# 3. Train the scratch MLP with sigmoid and with tanh instead of ReLU. Which learns fastest in the
+#    first epochs, and how does that relate to the derivative plots?
+# 4. Count the dead hidden units of the trained MLP on the test set for learning rates 0.2, 1
+#    and 5. What happens to accuracy as the count grows?
+# 5. Derive $\sigma'(z) = \sigma(z)(1-\sigma(z))$ for the sigmoid by hand, and show that tanh's
+#    derivative follows from it through $\tanh(z) = 2\sigma(2z) - 1$.
+# 6. Leaky ReLU with $\alpha = 1$ is the identity. What does that make an MLP with that
+#    activation, and what does it suggest about choosing $\alpha$?
