@@ -1,0 +1,516 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 13 · ResNet: learning what to add to the identity
+#
+# By 2015 networks had become deep enough that a surprising thing happened: adding layers to a
+# working network made its *training* error go up. Overfitting cannot explain that; the deeper
+# network simply failed to find a solution at least as good as the shallower one, even though
+# one exists (copy the shallow net and make the extra layers the identity). He et al. fixed this
+# with one change: let every block compute a *correction* that is added to its input. In this
+# chapter you will
+#
+# * write the residual block, with an identity shortcut and with a 1×1 projection shortcut, and
+#   check that with its residual branch switched off the block really is the identity (plus ReLU),
+#   gradient included;
+# * see numerically why a convolution that feeds batch normalization needs no bias;
+# * build ResNet-18 for Fashion-MNIST, walk a 96×96 image through it, check it against
+#   torchvision's ResNet-18, and train it with `d2l.train_ch5`;
+# * build the bottleneck block and ResNet-50 and ResNet-152 from scratch, with Kaiming
+#   initialization, and check them parameter for parameter against `torchvision.models`.
+
+# %%
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %% [markdown]
+# ## 1. The idea: residual learning
+#
+# Call $\mathcal{F}$ the set of functions a network architecture can represent. Making the network
+# bigger only helps for sure if the new function class *contains* the old one,
+# $\mathcal{F} \subseteq \mathcal{F}'$: then the best function we can reach can only get closer to
+# the truth. A stack of ordinary layers does not guarantee that: for new layers to leave a good
+# network unchanged, they must learn the identity map $f(\mathbf{x}) = \mathbf{x}$, and a stack of
+# convolutions, batch norms and ReLUs finds that surprisingly hard.
+#
+# A **residual block** builds the identity in. Its layers compute a residual $g(\mathbf{x})$ and
+# the block outputs
+#
+# $$f(\mathbf{x}) = \operatorname{ReLU}\big(\mathbf{x} + g(\mathbf{x})\big).$$
+#
+# If the identity is what the data want, the layers only need to push $g$ to zero, which is
+# easy (small weights do it). The shortcut also helps the gradient: by the chain rule
+#
+# $$\frac{\partial f}{\partial \mathbf{x}} = \operatorname{diag}\big(\operatorname{ReLU}'(\cdot)\big)
+# \Big(I + \frac{\partial g}{\partial \mathbf{x}}\Big),$$
+#
+# so even when $\partial g / \partial \mathbf{x}$ is tiny, the identity term carries the gradient
+# back to earlier layers undiminished.
+#
+# ## 2. The residual block
+#
+# ResNet's basic block is two 3×3 convolutions, each followed by batch normalization, with a ReLU
+# between them; the input is added before the last ReLU (left in the figure). The addition needs
+# $\mathbf{x}$ and $g(\mathbf{x})$ to have the same shape. When a block changes the number of
+# channels, or halves the height and width with stride 2, the shortcut becomes a 1×1 convolution
+# with the same stride, followed by batch normalization: a *projection* (middle). The right panel
+# is the bottleneck block of section 6.
+#
+# ![Three residual blocks: identity shortcut, 1x1 projection shortcut, bottleneck](../Pics/13_residual_blocks.svg)
+#
+# The convolutions are created with `bias=False`; section 3 shows why that loses nothing.
+
+# %%
+class Residual(nn.Module):
+    """ResNet's basic block: two 3x3 conv + BN layers and a shortcut that is the identity, or a
+    1x1 conv + BN projection when `use_1x1conv` is set (needed when the shape changes)."""
+
+    def __init__(self, in_channels, out_channels, use_1x1conv=False, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if use_1x1conv:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels))
+        else:
+            self.shortcut = nn.Identity()
+
+    def residual(self, x):
+        """The branch g(x) that the block learns."""
+        return self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+
+    def forward(self, x):
+        return torch.relu(self.shortcut(x) + self.residual(x))
+
+
+# %% [markdown]
+# An identity block keeps the shape; a projection block with stride 2 may change the channels
+# and halves height and width. Without the projection, a block that changes the shape cannot add
+# its input at all:
+
+# %%
+X = torch.randn(4, 3, 6, 6)
+same = Residual(3, 3)
+down = Residual(3, 6, use_1x1conv=True, stride=2)
+print("identity block:  ", tuple(same(X).shape))
+print("projection block:", tuple(down(X).shape))
+assert same(X).shape == (4, 3, 6, 6)
+assert down(X).shape == (4, 6, 3, 3)
+try:
+    Residual(3, 6, stride=2)(X)
+    raise AssertionError("a shape-changing block without a projection should fail")
+except RuntimeError as err:
+    print("without a projection:", str(err).splitlines()[0])
+
+# %% [markdown]
+# ### A block that starts as the identity
+#
+# The last batch norm of the branch multiplies its normalized output by a learned scale
+# $\gamma$. Set $\gamma = 0$ (its shift $\beta$ starts at 0 already) and the branch outputs
+# exactly zero, whatever its convolutions hold. The block then computes
+# $\operatorname{ReLU}(\mathbf{x} + 0) = \operatorname{ReLU}(\mathbf{x})$, and, by the chain rule
+# above, its gradient with respect to $\mathbf{x}$ is $1$ wherever $x > 0$ and $0$ elsewhere: the
+# shortcut passes the gradient through untouched. Many ResNet recipes start training this way
+# (torchvision calls it `zero_init_residual`). These checks would fail if the shortcut were
+# missing (the output would be all zeros) or wired to the wrong place.
+
+# %%
+nn.init.zeros_(same.bn2.weight)
+X = torch.randn(4, 3, 6, 6, requires_grad=True)
+Y = same(X)
+torch.testing.assert_close(Y, torch.relu(X))
+Y.sum().backward()
+torch.testing.assert_close(X.grad, (X > 0).float())
+print("zero-gamma identity block: output = relu(x), d output / dx = 1 where x > 0")
+
+# %% [markdown]
+# With a projection shortcut, the same trick leaves only the shortcut:
+# $\operatorname{ReLU}(\mathrm{BN}(\mathrm{conv}_{1\times 1}(\mathbf{x})))$. And with the residual
+# branch active again, the block must equal the formula $\operatorname{ReLU}(\text{shortcut}(\mathbf{x}) + g(\mathbf{x}))$
+# written out by hand (in eval mode, so batch norm uses fixed statistics and every call agrees).
+
+# %%
+nn.init.zeros_(down.bn2.weight)
+X = torch.randn(4, 3, 6, 6)
+torch.testing.assert_close(down(X), torch.relu(down.shortcut(X)))
+
+nn.init.ones_(down.bn2.weight)
+down.eval()
+by_hand = torch.relu(down.shortcut[1](down.shortcut[0](X))
+                     + down.bn2(down.conv2(torch.relu(down.bn1(down.conv1(X))))))
+torch.testing.assert_close(down(X), by_hand)
+assert not torch.allclose(down(X), torch.relu(down.shortcut(X)))  # the branch now contributes
+
+# %% [markdown]
+# ## 3. Why the convolutions have no bias
+#
+# In training mode, batch normalization subtracts each channel's mean over the batch and the
+# spatial positions. A convolution bias adds the same constant $b_c$ to every value of channel
+# $c$, so it also adds $b_c$ to that channel's mean, and the subtraction removes it again:
+#
+# $$\mathrm{BN}(\mathbf{z} + b_c) = \gamma\,\frac{(\mathbf{z} + b_c) - (\mu_c + b_c)}{\sqrt{\sigma_c^2 + \epsilon}} + \beta
+# = \gamma\,\frac{\mathbf{z} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta = \mathrm{BN}(\mathbf{z}).$$
+#
+# (The variance does not change under a shift either.) The bias is a parameter that cannot affect
+# the output, so its gradient is zero and it never learns anything; BN's own $\beta$ already plays
+# its role. Let us see both facts: two convolutions with the same weights, one with a large
+# random bias, give the same output after batch norm, and the bias receives no gradient.
+
+# %%
+conv_b = nn.Conv2d(3, 8, 3, padding=1, bias=True)
+conv_nob = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+with torch.no_grad():
+    conv_nob.weight.copy_(conv_b.weight)
+    conv_b.bias.uniform_(-5, 5)
+bn = nn.BatchNorm2d(8)  # a fresh module in training mode: it uses the batch statistics
+X = torch.randn(16, 3, 10, 10)
+with_bias, without_bias = bn(conv_b(X)), bn(conv_nob(X))
+torch.testing.assert_close(with_bias, without_bias, atol=1e-4, rtol=1e-4)
+assert not torch.allclose(conv_b(X), conv_nob(X))  # before BN the bias does make a difference
+
+(with_bias * torch.randn_like(with_bias)).sum().backward()
+print("largest |gradient| of the bias:", conv_b.bias.grad.abs().max().item())
+print("largest |gradient| of a weight:", conv_b.weight.grad.abs().max().item())
+assert conv_b.bias.grad.abs().max() < 1e-4 * conv_b.weight.grad.abs().max()
+
+# %% [markdown]
+# The bias gradient is zero up to rounding, while the weights get ordinary gradients. In eval mode
+# BN subtracts its *running* mean, which was accumulated with the bias in it, so the bias cancels
+# there too once training has run. This is why every convolution placed right before a batch norm
+# in ResNet (ours and torchvision's) is built with `bias=False`.
+#
+# ## 4. ResNet-18 for Fashion-MNIST
+#
+# ResNet-18 has a *stem* (a 7×7 convolution with stride 2 and a 3×3 max pooling with stride 2,
+# which shrink a 96×96 image to 24×24), then four *stages* of two residual blocks each with
+# 64, 128, 256 and 512 channels. Every stage after the first opens with a stride-2 projection
+# block, halving height and width while doubling the channels. A global average pooling and one
+# dense layer make the 10 class scores. Counting the stem convolution, the 16 convolutions of the
+# blocks and the dense layer gives the 18 weight layers of its name (the 1×1 projections are not
+# counted).
+#
+# ![ResNet-18 for 96x96 Fashion-MNIST: stem, four stages of two residual blocks, pooling and a dense layer](../Pics/13_resnet18.svg)
+#
+# Our images have one channel and ten classes.
+
+# %%
+from collections import OrderedDict
+
+
+def resnet_stage(in_channels, out_channels, num_blocks, downsample=True):
+    """`num_blocks` basic blocks; the first halves height and width (with a projection) unless
+    `downsample` is False."""
+    blocks = [Residual(in_channels, out_channels, use_1x1conv=downsample,
+                       stride=2 if downsample else 1)]
+    blocks += [Residual(out_channels, out_channels) for _ in range(num_blocks - 1)]
+    return nn.Sequential(*blocks)
+
+
+def resnet18(in_channels=1, num_classes=10):
+    return nn.Sequential(OrderedDict([
+        ("stem", nn.Sequential(
+            nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),
+            nn.BatchNorm2d(64), nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2, padding=1))),
+        ("stage1", resnet_stage(64, 64, 2, downsample=False)),
+        ("stage2", resnet_stage(64, 128, 2)),
+        ("stage3", resnet_stage(128, 256, 2)),
+        ("stage4", resnet_stage(256, 512, 2)),
+        ("pool", d2l.GlobalAvgPool2d()),
+        ("flatten", d2l.FlattenLayer()),
+        ("fc", nn.Linear(512, num_classes)),
+    ]))
+
+
+net = resnet18()
+
+# %% [markdown]
+# ### The shape walk
+#
+# Predict each shape before reading it: the stem takes 96 to $\lfloor(96 + 6 - 7)/2\rfloor + 1 = 48$
+# and the pooling to 24; each later stage halves it (24, 12, 6, 3) while doubling the channels.
+# We walk in eval mode, so that the random probe image does not leak into batch norm's running
+# statistics (`train_ch5` switches the net back to training mode).
+
+# %%
+net.eval()
+shapes = d2l.layer_shapes(net, torch.rand(1, 1, 96, 96))
+assert [shape for _, shape in shapes] == [
+    (1, 64, 24, 24), (1, 64, 24, 24), (1, 128, 12, 12), (1, 256, 6, 6), (1, 512, 3, 3),
+    (1, 512, 1, 1), (1, 512), (1, 10)]
+
+# %% [markdown]
+# ### Checked against torchvision
+#
+# torchvision's `resnet18` is the same network built for ImageNet (3 channels, 1000 classes).
+# Ask it for 10 classes, give it a 1-channel stem, and it must have exactly our parameters. Its
+# modules are registered in the same order as ours (stem, four stages of blocks with
+# conv1, bn1, conv2, bn2 and the projection, then the dense layer), so we can copy its weights
+# and running statistics into our net tensor by tensor, and the two must then compute the same
+# function.
+
+# %%
+import torchvision
+
+ref = torchvision.models.resnet18(weights=None, num_classes=10)
+ref.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+
+
+def num_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def copy_by_order(source, target):
+    """Copy every parameter and buffer of `source` into `target`, matched by position."""
+    src, dst = list(source.state_dict().values()), list(target.state_dict().values())
+    assert len(src) == len(dst)
+    with torch.no_grad():
+        for s, d in zip(src, dst):
+            assert s.shape == d.shape
+            d.copy_(s)
+
+
+print(f"ours: {num_params(net):,} parameters, torchvision: {num_params(ref):,}")
+assert num_params(net) == num_params(ref) == 11_175_370
+
+probe = resnet18().eval()
+copy_by_order(ref, probe)
+ref.eval()
+X = torch.rand(2, 1, 64, 64)
+torch.testing.assert_close(probe(X), ref(X))
+del probe, ref
+
+# %% [markdown]
+# ## 5. Training
+#
+# We train with SGD with momentum and a little weight decay, as the paper did, at batch size 128.
+# The paper also lowered the learning rate as training went on; we do that smoothly with a
+# *cosine schedule*, which after $t$ of $T$ optimizer steps uses
+#
+# $$\eta_t = \frac{\eta_0}{2}\left(1 + \cos\frac{\pi t}{T}\right),$$
+#
+# falling from $\eta_0$ to 0 by the last step. `d2l.train_ch5` only calls `optimizer.step()`, so
+# we attach the schedule to the optimizer itself: a *step hook* advances it after every step.
+
+# %%
+import math
+
+
+def cosine_schedule(optimizer, total_steps):
+    """Lower the learning rate along half a cosine, advancing after every optimizer step."""
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
+    return schedule
+
+
+lr, num_epochs, batch_size = 0.05, 10, 128
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
+optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+cosine_schedule(optimizer, num_epochs * len(train_iter))
+history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
+                        num_epochs)
+
+# %% [markdown]
+# The curves above are drawn live while training. Two checks: the schedule really advanced once
+# per optimizer step (the learning rate now equals the formula at $t$ = the number of steps taken),
+# and, in the full profile, the test accuracy reaches 93 %.
+
+# %%
+steps = len(history["train_loss"]) * len(train_iter)
+expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / (num_epochs * len(train_iter))))
+print(f"after {steps} steps the learning rate is {optimizer.param_groups[0]['lr']:.5f}")
+assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
+assert all(math.isfinite(v) for v in history["train_loss"])
+d2l.check_accuracy(history, 0.93)
+
+# %% [markdown]
+# ## 6. Going deeper: the bottleneck block, ResNet-50 and ResNet-152
+#
+# Two 3×3 convolutions at 256 channels cost $2 \cdot 9 \cdot 256^2 \approx 1.18$ million weights.
+# The deeper ResNets use a **bottleneck** block instead (right panel of the first figure): a 1×1
+# convolution squeezes $4c$ channels down to $c$, a 3×3 convolution works at the narrow width,
+# and another 1×1 convolution expands back to $4c$ (the *expansion* is 4). At $c = 64$ that is
+#
+# $$256\cdot 64 + 9\cdot 64^2 + 64\cdot 256 = 69\,632$$
+#
+# weights, 17 times fewer, for three layers of depth instead of two. As in torchvision (the
+# "v1.5" variant) the stride sits on the 3×3 convolution.
+#
+# **Initialization.** Every convolution is followed by BN and ReLU, so we use Kaiming (He)
+# initialization from chapter 05: weights drawn from $\mathcal{N}(0, 2/n)$, with $n$ the fan-out
+# $c_\text{out} k^2$ as in the paper's code. Batch norms start at $\gamma = 1$, $\beta = 0$. The
+# dense layer keeps PyTorch's default.
+
+# %%
+class Bottleneck(nn.Module):
+    """1x1 (reduce to `width`) -> 3x3 (stride) -> 1x1 (expand to 4 * `width`), each conv without
+    bias and followed by BN; identity shortcut, or 1x1 conv + BN when the shape changes."""
+    expansion = 4
+
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__()
+        out_channels = width * self.expansion
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels))
+        else:
+            self.shortcut = nn.Identity()
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = torch.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return torch.relu(self.shortcut(x) + y)
+
+
+blk = Bottleneck(256, 64)
+X = torch.randn(2, 256, 8, 8)
+assert blk(X).shape == (2, 256, 8, 8)
+assert isinstance(blk.shortcut, nn.Identity)
+conv_weights = sum(m.weight.numel() for m in blk.modules() if isinstance(m, nn.Conv2d))
+assert conv_weights == 256 * 64 + 9 * 64 * 64 + 64 * 256 == 69_632
+assert round(2 * 9 * 256 * 256 / conv_weights) == 17
+assert Bottleneck(256, 128, stride=2)(X).shape == (2, 512, 4, 4)
+print("bottleneck conv weights:", conv_weights, "vs two 3x3 convs:", 2 * 9 * 256 * 256)
+
+# %% [markdown]
+# ResNet-50 and ResNet-152 differ only in how many bottleneck blocks each of the four stages
+# holds: $(3, 4, 6, 3)$ and $(3, 8, 36, 3)$. With three layers per block, the stem and the dense
+# layer, $3 \cdot 16 + 2 = 50$ and $3 \cdot 50 + 2 = 152$. We build them as in the paper, for
+# 3-channel ImageNet images and 1000 classes.
+
+# %%
+def bottleneck_resnet(blocks_per_stage, in_channels=3, num_classes=1000):
+    """ResNet-50/101/152 from scratch: stem, four bottleneck stages, pooling, dense layer."""
+    layers = OrderedDict(stem=nn.Sequential(
+        nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),
+        nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    channels = 64
+    for i, (width, count) in enumerate(zip((64, 128, 256, 512), blocks_per_stage)):
+        blocks = []
+        for j in range(count):
+            stride = 2 if (i > 0 and j == 0) else 1
+            blocks.append(Bottleneck(channels, width, stride))
+            channels = width * Bottleneck.expansion
+        layers[f"stage{i + 1}"] = nn.Sequential(*blocks)
+    layers.update(pool=d2l.GlobalAvgPool2d(), flatten=d2l.FlattenLayer(),
+                  fc=nn.Linear(channels, num_classes))
+    net = nn.Sequential(layers)
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return net
+
+
+resnet50 = bottleneck_resnet((3, 4, 6, 3))
+weight_layers = [name for name, m in resnet50.named_modules()
+                 if isinstance(m, (nn.Conv2d, nn.Linear)) and "shortcut" not in name]
+print("weight layers in ResNet-50, projections not counted:", len(weight_layers))
+assert len(weight_layers) == 50
+
+# %% [markdown]
+# Was Kaiming initialization applied? For a 3×3 convolution of stage 4 with $512$ output channels,
+# the fan-out is $512 \cdot 9 = 4608$, so its weights must have standard deviation
+# $\sqrt{2/4608} \approx 0.0208$, while PyTorch's default would give a uniform distribution with
+# a much smaller spread. With 2.4 million weights the sample statistic is accurate to a fraction of
+# a percent.
+
+# %%
+w = resnet50.stage4[1].conv2.weight
+print(f"std {w.std().item():.5f}, Kaiming predicts {math.sqrt(2 / (512 * 9)):.5f}")
+assert abs(w.std().item() / math.sqrt(2 / (512 * 9)) - 1) < 0.01
+
+# %% [markdown]
+# ### Parameter for parameter against torchvision
+#
+# `torchvision.models.resnet50(weights=None)` builds the same architecture with fresh random
+# weights; nothing is downloaded. The counts must agree, the list of parameter shapes must agree
+# in order, and after copying its weights into ours the outputs must match.
+
+# %%
+tv50 = torchvision.models.resnet50(weights=None)
+print(f"ResNet-50: ours {num_params(resnet50):,}, torchvision {num_params(tv50):,}")
+assert num_params(resnet50) == num_params(tv50) == 25_557_032
+assert [p.shape for p in resnet50.parameters()] == [p.shape for p in tv50.parameters()]
+
+copy_by_order(tv50, resnet50)
+resnet50.eval()
+tv50.eval()
+X = torch.rand(1, 3, 32, 32)
+torch.testing.assert_close(resnet50(X), tv50(X))
+assert resnet50(X).shape == (1, 1000)
+del tv50
+
+# %% [markdown]
+# ResNet-152 has 60 million parameters. To compare it we do not even need memory for them:
+# modules created under `torch.device("meta")` have tensors with shapes but no data, so
+# construction (and our initialization code, which becomes a no-op) is instant.
+
+# %%
+with torch.device("meta"):
+    resnet152 = bottleneck_resnet((3, 8, 36, 3))
+    tv152 = torchvision.models.resnet152(weights=None)
+print(f"ResNet-152: ours {num_params(resnet152):,}, torchvision {num_params(tv152):,}")
+assert num_params(resnet152) == num_params(tv152) == 60_192_808
+assert [p.shape for p in resnet152.parameters()] == [p.shape for p in tv152.parameters()]
+
+# %% [markdown]
+# ResNet-152 is 3 times deeper than ResNet-50 but has only 2.4 times the parameters, and
+# ResNet-18 with its 11 million sits below both: bottlenecks are what let depth grow cheaply.
+#
+# ## Summary
+#
+# * A residual block outputs $\operatorname{ReLU}(\mathbf{x} + g(\mathbf{x}))$: the layers learn a
+#   correction to the identity, and the identity path carries the gradient back unattenuated.
+# * When the block changes shape, a 1×1 convolution with stride (plus BN) projects the shortcut.
+# * A convolution right before batch norm needs no bias: BN's mean subtraction cancels it.
+# * ResNet-18 stacks a stem, four stages of basic blocks and global average pooling; ResNet-50 and
+#   ResNet-152 swap in bottleneck blocks (1×1, 3×3, 1×1 with expansion 4) and go much deeper.
+#
+# ## Exercises
+#
+# 1. Remove the shortcut from `Residual` (return `relu(g(x))`) and build a 34-layer plain net and
+#    a ResNet-34 (stages of 3, 4, 6, 3 basic blocks). Train both for a few epochs. Whose
+#    *training* loss is lower?
+# 2. Use `zero_init_residual`-style initialization (set every block's last $\gamma$ to 0) for
+#    ResNet-18. What function does the untrained network compute? Does training start faster?
+# 3. Put the stride of the bottleneck on the first 1×1 convolution instead of the 3×3 one (the
+#    paper's original "v1" block). Does the parameter count change? What does a stride-2 1×1
+#    convolution throw away?
+# 4. He et al. later proposed the "pre-activation" block, BN → ReLU → conv, twice, with nothing
+#    after the addition. Write it. Why might an output that is exactly $\mathbf{x} + g(\mathbf{x})$,
+#    without a final ReLU, help very deep networks?
+# 5. Section 3 showed the bias is redundant in training mode. Construct a case where a bias
+#    before BN *does* change the output in eval mode, and explain why it disappears after enough
+#    training steps.
+# 6. Count the multiply-adds of ResNet-18 at 96×96 and at 224×224. How does the cost scale with
+#    the input's side length?
