@@ -9,6 +9,7 @@ against the published MD5s, so a damaged file is refused by name instead of bein
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import math
@@ -86,6 +87,10 @@ def _collect(folder: Path) -> dict[str, Path] | None:
                                 f"missing {', '.join(missing)}")
     paths = {}
     for name, path in found.items():
+        stamp = _stamp(path)
+        if stamp in _VERIFIED and _VERIFIED[stamp].is_file():
+            paths[name] = _VERIFIED[stamp]  # checked earlier in this process and unchanged since
+            continue
         data = _verified_bytes(path, name)
         if path.suffix == ".gz":
             path = _raw_dir(cache_dir()) / name
@@ -93,8 +98,18 @@ def _collect(folder: Path) -> dict[str, Path] | None:
             tmp = path.with_suffix(f".tmp{os.getpid()}")
             tmp.write_bytes(data)
             tmp.replace(path)
+        _VERIFIED[stamp] = _VERIFIED[_stamp(path)] = path
         paths[name] = path
     return paths
+
+
+# Files verified in this process, by (path, size, mtime): a changed file is checked again.
+_VERIFIED: dict[tuple[str, int, int], Path] = {}
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
 
 
 def _download(root: Path) -> None:
@@ -133,12 +148,18 @@ def read_fashion_mnist(root: str | os.PathLike | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """`(train_images, train_labels, test_images, test_labels)`: uint8 (N, 28, 28) images and
     int64 labels, read by torchvision's MNIST readers (02_softmax_regression)."""
-    from torchvision.datasets.mnist import read_image_file, read_label_file
     paths = locate_fashion_mnist(root)
-    return (read_image_file(str(paths["train-images-idx3-ubyte"])),
-            read_label_file(str(paths["train-labels-idx1-ubyte"])).long(),
-            read_image_file(str(paths["t10k-images-idx3-ubyte"])),
-            read_label_file(str(paths["t10k-labels-idx1-ubyte"])).long())
+    stamps = tuple(_stamp(paths[name]) for name in CHECKSUMS)
+    return tuple(t.clone() for t in _read_idx(stamps))
+
+
+@functools.lru_cache(maxsize=1)
+def _read_idx(stamps: tuple[tuple[str, int, int], ...]) -> tuple[torch.Tensor, ...]:
+    """The four tensors, read once per process for an unchanged set of files."""
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+    train_x, train_y, test_x, test_y = (path for path, _, _ in stamps)
+    return (read_image_file(train_x), read_label_file(train_y).long(),
+            read_image_file(test_x), read_label_file(test_y).long())
 
 
 def _check_resize(resize: object) -> tuple[int, int] | None:
