@@ -207,6 +207,7 @@ for ax, (name, degree) in zip(axes, (("underfit", 1), ("fit", 3), ("overfit", 15
     ax.set_title(name, fontsize=10)
     ax.set_ylim(-4, 5)
     ax.legend(fontsize=7)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -308,7 +309,7 @@ def mean_squared_loss(net, X, y):
         return d2l.squared_loss(net(X), y).mean().item()
 
 
-batch_size_wd, lr_wd, num_epochs_wd = 5, 0.01, 100
+batch_size_wd, lr_wd, num_epochs_wd = 10, 0.02, 100
 
 
 def train_weight_decay_scratch(lambd):
