@@ -1,0 +1,312 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 12 · GoogLeNet: several kernel sizes at once
+#
+# Which kernel size should a convolution use: 1×1, 3×3, 5×5? GoogLeNet (Szegedy et al., 2014,
+# winner of that year's ImageNet challenge) declined to choose. Its **Inception block** runs
+# several convolutions of different sizes side by side on the same input and stacks their
+# outputs along the channel axis, so the next layer can use whichever scale is informative.
+# Cheap 1×1 convolutions keep this affordable. In this chapter you will
+#
+# * write the Inception block and check what its output shape must be;
+# * count its parameters with a formula and see how much the 1×1 "reductions" save;
+# * assemble GoogLeNet for 96×96 Fashion-MNIST, walk an image through it, and see why a deep net
+#   without batch normalization needs a careful initialization;
+# * train it with `d2l.train_ch5`.
+
+# %%
+import math
+from collections import OrderedDict
+
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %% [markdown]
+# ## 1. The Inception block
+#
+# The block has four paths that all read the same input:
+#
+# 1. a 1×1 convolution with $c_1$ output channels;
+# 2. a 1×1 convolution down to $c_2[0]$ channels, then a 3×3 convolution to $c_2[1]$;
+# 3. a 1×1 convolution down to $c_3[0]$ channels, then a 5×5 convolution to $c_3[1]$;
+# 4. a 3×3 max pooling with stride 1, then a 1×1 convolution to $c_4$ channels.
+#
+# Every convolution is followed by a ReLU. The padding is chosen so that no path changes the
+# height or width: a $k\times k$ window with stride 1 needs $(k-1)/2$ pixels of padding on each
+# side (1 for 3×3, 2 for 5×5). The four results can then be **concatenated along the channel
+# axis**.
+#
+# ![The Inception block: four parallel paths concatenated along the channel axis](../Pics/12_inception_block.svg)
+#
+# The 1×1 convolutions in front of the 3×3 and 5×5 ones shrink the number of channels those
+# expensive layers read; the one after the pooling sets how many channels the pooling path
+# contributes.
+
+# %%
+class Inception(nn.Module):
+    """Four parallel paths over the same input, concatenated along channels: 1x1; 1x1 -> 3x3;
+    1x1 -> 5x5; 3x3 max pool -> 1x1. `c2` and `c3` are pairs (reduced, output) channels."""
+
+    def __init__(self, in_channels, c1, c2, c3, c4):
+        super().__init__()
+        self.path1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1), nn.ReLU())
+        self.path2 = nn.Sequential(
+            nn.Conv2d(in_channels, c2[0], 1), nn.ReLU(),
+            nn.Conv2d(c2[0], c2[1], 3, padding=1), nn.ReLU())
+        self.path3 = nn.Sequential(
+            nn.Conv2d(in_channels, c3[0], 1), nn.ReLU(),
+            nn.Conv2d(c3[0], c3[1], 5, padding=2), nn.ReLU())
+        self.path4 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1, padding=1),
+            nn.Conv2d(in_channels, c4, 1), nn.ReLU())
+
+    def forward(self, x):
+        return torch.cat([self.path1(x), self.path2(x), self.path3(x), self.path4(x)], dim=1)
+
+
+# %% [markdown]
+# So an Inception block's output has $c_1 + c_2[1] + c_3[1] + c_4$ channels and the same height
+# and width as its input, whatever those are. We check it on two configurations and on an odd,
+# non-square input, and check that the output really is the four paths side by side, in order.
+
+# %%
+def inception_out_channels(c1, c2, c3, c4):
+    return c1 + c2[1] + c3[1] + c4
+
+
+for in_ch, config, (h, w) in [(192, (64, (96, 128), (16, 32), 32), (12, 12)),
+                              (8, (3, (4, 5), (2, 7), 1), (7, 9))]:
+    blk = Inception(in_ch, *config)
+    X = torch.randn(2, in_ch, h, w)
+    Y = blk(X)
+    print(f"in {tuple(X.shape)} -> out {tuple(Y.shape)}")
+    assert Y.shape == (2, inception_out_channels(*config), h, w)
+
+c1, c2, c3, c4 = config
+paths = [blk.path1(X), blk.path2(X), blk.path3(X), blk.path4(X)]
+assert [p.shape[1] for p in paths] == [c1, c2[1], c3[1], c4]
+torch.testing.assert_close(torch.split(Y, [c1, c2[1], c3[1], c4], dim=1), tuple(paths))
+
+# %% [markdown]
+# ### What the 1×1 reductions save
+#
+# A $k\times k$ convolution from $c_i$ to $c_o$ channels has $c_o(c_i k^2 + 1)$ parameters and,
+# on an $h\times w$ output, $h w\, c_o c_i k^2$ multiply-adds. Take GoogLeNet's first Inception
+# block: 192 input channels, $c_1 = 64$, $c_2 = (96, 128)$, $c_3 = (16, 32)$, $c_4 = 32$.
+# Its 5×5 path reads only 16 channels instead of 192; without the reductions, the 3×3 and 5×5
+# convolutions would read all 192.
+
+# %%
+def conv_params(c_in, c_out, k):
+    return c_out * (c_in * k * k + 1)
+
+
+def inception_params(c_in, c1, c2, c3, c4):
+    return (conv_params(c_in, c1, 1)
+            + conv_params(c_in, c2[0], 1) + conv_params(c2[0], c2[1], 3)
+            + conv_params(c_in, c3[0], 1) + conv_params(c3[0], c3[1], 5)
+            + conv_params(c_in, c4, 1))
+
+
+def num_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+block3a = Inception(192, 64, (96, 128), (16, 32), 32)
+with_reductions = inception_params(192, 64, (96, 128), (16, 32), 32)
+without_reductions = (conv_params(192, 64, 1) + conv_params(192, 128, 3)
+                      + conv_params(192, 32, 5) + conv_params(192, 32, 1))
+print(f"with 1x1 reductions: {with_reductions:,} parameters; "
+      f"without: {without_reductions:,} ({without_reductions / with_reductions:.1f}x)")
+assert num_params(block3a) == with_reductions == 163_696
+assert without_reductions > 2 * with_reductions
+
+# %% [markdown]
+# ## 2. GoogLeNet for 96×96 images
+#
+# GoogLeNet stacks nine Inception blocks between a plain convolutional stem and a global average
+# pooling (chapter 11's NiN idea: no big dense layers at the end). Max poolings with stride 2
+# between the stages halve the height and width. We use the channel numbers of the original
+# paper, a 1-channel input, 10 classes, and 96×96 images instead of 224×224 to keep training
+# affordable. (The paper also attached two auxiliary classifiers to intermediate layers during
+# training; we leave them out, as most later reimplementations do.)
+#
+# ![GoogLeNet for 96x96 Fashion-MNIST: two convolutional stages, three Inception stages, a dense layer](../Pics/12_googlenet.svg)
+
+# %%
+def max_pool():
+    return nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+
+def googlenet(in_channels=1, num_classes=10):
+    return nn.Sequential(OrderedDict([
+        ("b1", nn.Sequential(nn.Conv2d(in_channels, 64, 7, stride=2, padding=3), nn.ReLU(),
+                             max_pool())),
+        ("b2", nn.Sequential(nn.Conv2d(64, 64, 1), nn.ReLU(),
+                             nn.Conv2d(64, 192, 3, padding=1), nn.ReLU(), max_pool())),
+        ("b3", nn.Sequential(Inception(192, 64, (96, 128), (16, 32), 32),
+                             Inception(256, 128, (128, 192), (32, 96), 64), max_pool())),
+        ("b4", nn.Sequential(Inception(480, 192, (96, 208), (16, 48), 64),
+                             Inception(512, 160, (112, 224), (24, 64), 64),
+                             Inception(512, 128, (128, 256), (24, 64), 64),
+                             Inception(512, 112, (144, 288), (32, 64), 64),
+                             Inception(528, 256, (160, 320), (32, 128), 128), max_pool())),
+        ("b5", nn.Sequential(Inception(832, 256, (160, 320), (32, 128), 128),
+                             Inception(832, 384, (192, 384), (48, 128), 128),
+                             d2l.GlobalAvgPool2d(), d2l.FlattenLayer())),
+        ("fc", nn.Linear(1024, num_classes)),
+    ]))
+
+
+net = googlenet()
+
+# %% [markdown]
+# ### The shape walk
+#
+# Every Inception block's input channels must equal the previous block's
+# $c_1 + c_2[1] + c_3[1] + c_4$ (for example $64 + 128 + 32 + 32 = 256$ after the first one), or
+# the next convolution fails. The spatial size goes 96 → 48 (the stride-2 convolution) → 24 → 12
+# → 6 → 3 (the four max poolings) → 1 (global pooling).
+
+# %%
+shapes = d2l.layer_shapes(net, torch.rand(1, 1, 96, 96))
+assert [shape for _, shape in shapes] == [
+    (1, 64, 24, 24), (1, 192, 12, 12), (1, 480, 6, 6), (1, 832, 3, 3), (1, 1024), (1, 10)]
+
+# %% [markdown]
+# Inside a stage, each Inception block sets the width the next one reads. Walking through `b3`
+# alone:
+
+# %%
+inner = d2l.layer_shapes(net.b3, torch.rand(1, 192, 12, 12))
+assert [shape for _, shape in inner] == [(1, 256, 12, 12), (1, 480, 12, 12), (1, 480, 6, 6)]
+blocks = [m for m in net.modules() if isinstance(m, Inception)]
+assert len(blocks) == 9
+for before, after in zip(blocks, blocks[1:]):  # each block reads what the previous one wrote
+    assert after.path1[0].in_channels == before.path1[0].out_channels + \
+        before.path2[2].out_channels + before.path3[2].out_channels + before.path4[1].out_channels
+print(f"GoogLeNet for Fashion-MNIST: {num_params(net):,} parameters")
+
+# %% [markdown]
+# ## 3. Initialization matters without batch normalization
+#
+# GoogLeNet predates batch normalization, so nothing rescales the activations on their way
+# through its 22 weight layers. PyTorch's default initialization draws a convolution's weights
+# with variance $1/(3 n_\text{in})$; after a ReLU, which halves the mean square, each layer then
+# shrinks the signal's mean square by roughly a factor 6. Kaiming initialization (chapter 05)
+# uses variance $2/n_\text{in}$ instead, which keeps it roughly constant (biases at zero). A
+# concatenation does not disturb this: every path preserves the scale on its own. We re-initialize
+# only the convolutions; the final dense layer keeps PyTorch's default, whose small weights make
+# the initial class scores small, so the first loss is close to $\ln 10$. Let us measure the mean
+# square of the features that reach the dense layer under both schemes.
+
+# %%
+def init_kaiming(module):
+    """Kaiming-normal weights and zero biases for every convolution; other layers untouched."""
+    if isinstance(module, nn.Conv2d):
+        nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        nn.init.zeros_(module.bias)
+
+
+def feature_mean_square(model, X):
+    with torch.no_grad():
+        features = model[:-1](X)  # everything but the dense layer
+    return (features ** 2).mean().item()
+
+
+X = torch.rand(8, 1, 96, 96)
+default_ms = feature_mean_square(net, X)
+net.apply(init_kaiming)
+kaiming_ms = feature_mean_square(net, X)
+print(f"input mean square {(X ** 2).mean().item():.3f}; features: default init {default_ms:.2e}, "
+      f"Kaiming {kaiming_ms:.2e}")
+assert kaiming_ms > 100 * default_ms
+
+with torch.no_grad():
+    first_loss = nn.functional.cross_entropy(net(X), torch.arange(8)).item()
+print(f"loss of the untrained net {first_loss:.3f}, ln 10 = {math.log(10):.3f}")
+assert abs(first_loss - math.log(10)) < 0.5
+
+# %% [markdown]
+# With the default scheme the signal arriving at the classifier is orders of magnitude smaller
+# than the input; with Kaiming it stays of the order of the input. We train the Kaiming-initialized
+# net.
+#
+# ## 4. Training
+#
+# Without batch normalization, the size of a useful step differs a lot from layer to layer.
+# **Adam** adapts each parameter's step to the size of its recent gradients, which makes such a
+# network far less sensitive to the learning rate than plain SGD. We let the learning rate fall
+# along a half cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$ after $t$ of $T$
+# steps (the same schedule as in chapter 13): `d2l.train_ch5` calls only `optimizer.step()`, so a
+# step hook on the optimizer advances the schedule.
+
+# %%
+def cosine_schedule(optimizer, total_steps):
+    """Lower the learning rate along half a cosine, advancing after every optimizer step."""
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
+    return schedule
+
+
+lr, num_epochs, batch_size = 0.001, 10, 128
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
+optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+cosine_schedule(optimizer, num_epochs * len(train_iter))
+history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
+                        num_epochs)
+
+# %% [markdown]
+# The curves are drawn live above. The learning rate must have followed the schedule, the loss
+# must be finite, and in the full profile the test accuracy must reach 90 %.
+
+# %%
+steps = len(history["train_loss"]) * len(train_iter)
+expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / (num_epochs * len(train_iter))))
+assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
+assert all(math.isfinite(v) for v in history["train_loss"])
+d2l.check_accuracy(history, 0.90)
+
+# %% [markdown]
+# ## Summary
+#
+# * An Inception block runs 1×1, 3×3 and 5×5 convolutions and a max pooling in parallel and
+#   concatenates the results: $c_1 + c_2[1] + c_3[1] + c_4$ channels at the input's height and
+#   width.
+# * 1×1 convolutions in front of the large kernels cut the parameters and the arithmetic; in the
+#   first block by a factor of about 2.4.
+# * GoogLeNet stacks nine such blocks, halving the resolution between stages, and ends with global
+#   average pooling and a single dense layer.
+# * Without batch normalization, the initialization decides whether a signal survives 22 layers.
+#
+# ## Exercises
+#
+# 1. Compute the multiply-adds of the first Inception block on a 12×12 input, with and without the
+#    1×1 reductions. Is the saving the same as for the parameters?
+# 2. Add a `nn.BatchNorm2d` after every convolution (Inception-v2 did this; pass `bias=False` to
+#    the convolutions, see chapter 13). Does training still need Adam and Kaiming initialization?
+# 3. Replace the 5×5 convolution by two stacked 3×3 convolutions with the same output channels.
+#    Compare receptive fields and parameter counts.
+# 4. Train with the PyTorch default initialization instead of Kaiming's. What happens in the first
+#    epoch?
+# 5. Why can the 3×3 max pooling path not be concatenated directly, without its 1×1 convolution,
+#    if we want to choose the output width freely?
+# 6. Which of GoogLeNet's layers hold most of its parameters? Compare with AlexNet and VGG, whose
+#    dense layers dominated.
