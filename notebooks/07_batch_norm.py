@@ -1,0 +1,472 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · Batch normalization, and its relatives
+#
+# Chapter 05 chose initial weights so that activations keep a sensible scale through a deep
+# stack. That only holds at the start: as soon as training changes the weights, the scale of
+# every layer's input drifts again. *Batch normalization* (Ioffe & Szegedy, 2015) re-standardizes
+# the inputs of a layer on every minibatch, throughout training. In this chapter you will
+#
+# * see activations drift in a deep stack, and stay put with batch normalization;
+# * write batch normalization for dense layers (statistics per feature) and for convolutions
+#   (statistics per channel);
+# * understand why it behaves differently in training and in evaluation, and reproduce the
+#   running statistics of PyTorch exactly, momentum and unbiased variance included;
+# * check the scratch version against `nn.BatchNorm1d` and `nn.BatchNorm2d`, forwards and
+#   backwards;
+# * train LeNet with batch normalization on Fashion-MNIST;
+# * write layer, instance and group normalization, which differ only in the axes they average
+#   over, and check each against PyTorch.
+
+# %%
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %% [markdown]
+# ## 1. Why normalize inside the network?
+#
+# We already standardize the *inputs* of a model, because an optimizer takes the same step size in
+# every direction and features on very different scales make that step wrong for most of them. A
+# hidden layer is also the input of the next layer, but its scale is whatever the earlier weights
+# make it, and it changes whenever they change. Deep in the network the scale can grow or shrink
+# from layer to layer: a saturating activation then passes back almost no gradient, and an
+# unbounded one such as ReLU lets the values (and gradients) blow up.
+#
+# A quick experiment: push a batch through ten dense ReLU layers whose weights are drawn a little
+# too large, and record the spread (standard deviation) of what enters each ReLU. Then do the
+# same with PyTorch's `nn.BatchNorm1d` standardizing each layer's output before the ReLU.
+
+# %%
+def deep_stack(depth, width, with_bn):
+    layers = []
+    for _ in range(depth):
+        linear = nn.Linear(width, width)
+        nn.init.normal_(linear.weight, std=2.0 / width ** 0.5)  # sqrt(2) x the Kaiming scale of chapter 05
+        layers += [linear] + ([nn.BatchNorm1d(width)] if with_bn else []) + [nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def pre_activation_stds(net, X):
+    """Std of what goes into each ReLU, layer by layer, and those inputs themselves."""
+    stds, inputs = [], []
+    for layer in net:
+        if isinstance(layer, nn.ReLU):
+            stds.append(X.std().item())
+            inputs.append(X)
+        X = layer(X)
+    return stds, inputs
+
+
+d2l.set_seed(0)
+X = torch.randn(256, 64)
+with torch.no_grad():
+    stds_plain, _ = pre_activation_stds(deep_stack(10, 64, with_bn=False), X)
+    stds_bn, inputs_bn = pre_activation_stds(deep_stack(10, 64, with_bn=True), X)
+print("without BN:", [round(s, 2) for s in stds_plain])
+print("with BN:   ", [round(s, 2) for s in stds_bn])
+
+# %%
+import matplotlib.pyplot as plt
+
+d2l.use_svg_display()
+fig, ax = plt.subplots(figsize=(4, 2.5))
+ax.plot(range(1, 11), stds_plain, marker="o", label="no normalization")
+ax.plot(range(1, 11), stds_bn, marker="s", label="batch norm")
+ax.set(xlabel="layer", ylabel="std of ReLU input")
+ax.set_yscale("log")
+ax.grid(True)
+ax.legend()
+plt.show()
+
+# %%
+# with batch norm (training mode, gamma = 1, beta = 0) every feature entering every ReLU has
+# mean 0 and variance 1 over the batch, at any depth
+for Z in inputs_bn:
+    torch.testing.assert_close(Z.mean(dim=0), torch.zeros(64), atol=1e-5, rtol=0)
+    torch.testing.assert_close(Z.var(dim=0, correction=0), torch.ones(64), atol=1e-3, rtol=0)
+# without it the scale grows by about sqrt(2) per layer: 2**5 = 32 after ten layers
+assert stds_plain[-1] > 10 * stds_plain[0]
+
+# %% [markdown]
+# The drift grows with depth and changes during training, as the weights move. Batch norm pins
+# the scale at every layer and at every step. Keeping layer inputs on a steady scale is how the
+# original paper motivated the method ("internal covariate shift"); later work (Santurkar et al.,
+# 2018) argued that its main benefit is a smoother loss surface. Either way, in practice it
+# allows larger learning rates, makes training less sensitive to the initialization, and the
+# noise of minibatch statistics acts as a mild regularizer.
+#
+# ## 2. The transformation
+#
+# **Dense layers.** Let a minibatch $\mathcal{B}$ of $m$ examples reach the layer as
+# $\mathbf{X}\in\mathbb{R}^{m\times d}$. Each of the $d$ features $j$ is standardized with the
+# mean and variance of its own column,
+#
+# $$\mu_j = \frac{1}{m}\sum_{i=1}^{m} x_{ij},\qquad
+#   \sigma_j^2 = \frac{1}{m}\sum_{i=1}^{m} (x_{ij}-\mu_j)^2,\qquad
+#   \hat{x}_{ij} = \frac{x_{ij}-\mu_j}{\sqrt{\sigma_j^2+\epsilon}},$$
+#
+# and then scaled and shifted by two learned vectors, $y_{ij} = \gamma_j\,\hat{x}_{ij} + \beta_j$.
+# The small $\epsilon$ ($10^{-5}$) keeps the division safe. Without $\gamma$ and $\beta$ the layer
+# could only ever output standardized values; with them it can undo the normalization
+# ($\gamma_j=\sigma_j$, $\beta_j=\mu_j$) when that is what the loss prefers. Batch norm goes between
+# the affine transformation and the activation: $\mathbf{h} = \phi(\mathrm{BN}(\mathbf{W}\mathbf{x}))$.
+# A bias in $\mathbf{W}\mathbf{x}+\mathbf{b}$ is then pointless, since subtracting $\mu_j$ removes it.
+#
+# **Convolutional layers.** Now $\mathbf{X}\in\mathbb{R}^{m\times c\times h\times w}$. All the
+# positions of one channel were made by the same kernel, so they share one scale: each channel
+# $k$ gets one mean, one variance and one pair $(\gamma_k, \beta_k)$, computed over all $m\cdot h\cdot w$
+# values of that channel in the batch,
+#
+# $$\mu_k = \frac{1}{mhw}\sum_{i,p,q} x_{ikpq},\qquad
+#   \sigma_k^2 = \frac{1}{mhw}\sum_{i,p,q} (x_{ikpq}-\mu_k)^2 .$$
+#
+# ## 3. Training versus evaluation
+#
+# The statistics above depend on the whole minibatch: an example's output changes with its
+# batch companions. That is acceptable, even helpful, during training, but a trained model must
+# give one answer per input, also for a batch of one. So the layer keeps **running estimates**
+# $\hat\mu, \hat\sigma^2$ during training and uses them, frozen, in evaluation mode:
+#
+# $$\hat\mu \leftarrow (1-\rho)\,\hat\mu + \rho\,\mu_\mathcal{B},\qquad
+#   \hat\sigma^2 \leftarrow (1-\rho)\,\hat\sigma^2 + \rho\,\frac{n}{n-1}\,\sigma^2_\mathcal{B},$$
+#
+# starting from $\hat\mu=0,\ \hat\sigma^2=1$. Two conventions matter if you want PyTorch's numbers:
+#
+# * PyTorch's `momentum` is $\rho = 0.1$, the weight of the *new* batch. (Some other frameworks
+#   call $1-\rho = 0.9$ the momentum.)
+# * The batch is normalized with the biased variance $\sigma^2_\mathcal{B}$ (divide by $n$), but the
+#   running estimate stores the unbiased one (divide by $n-1$), where $n$ is the number of values
+#   per feature: $m$ for a dense layer, $m\cdot h\cdot w$ for a convolution.
+#
+# ## 4. Batch norm from scratch
+
+# %%
+def batch_norm(X, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Batch normalization of (N, D) or (N, C, H, W) input; updates the running statistics in
+    place when `training`."""
+    if X.ndim == 2:
+        axes, shape = (0,), (1, -1)              # statistics per feature
+    elif X.ndim == 4:
+        axes, shape = (0, 2, 3), (1, -1, 1, 1)   # statistics per channel
+    else:
+        raise ValueError(f"expected (N, D) or (N, C, H, W) input, got {tuple(X.shape)}")
+    if training:
+        mean = X.mean(dim=axes)
+        var = X.var(dim=axes, correction=0)      # biased: used to normalize this batch
+        n = X.numel() // X.shape[1]              # values per feature or channel
+        with torch.no_grad():                    # the running statistics are not learned
+            running_mean.mul_(1 - momentum).add_(momentum * mean)
+            running_var.mul_(1 - momentum).add_(momentum * var * n / (n - 1))
+    else:
+        mean, var = running_mean, running_var
+    X_hat = (X - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + eps)
+    return gamma.reshape(shape) * X_hat + beta.reshape(shape)
+
+
+class BatchNorm(nn.Module):
+    """Batch norm for dense (N, D) or convolutional (N, C, H, W) input with `num_features`
+    features or channels. Parameters and buffers carry PyTorch's names."""
+
+    def __init__(self, num_features, momentum=0.1, eps=1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(num_features))   # gamma
+        self.bias = nn.Parameter(torch.zeros(num_features))    # beta
+        # buffers: saved with the model and moved by .to(device), but not trained
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, X):
+        return batch_norm(X, self.weight, self.bias, self.running_mean, self.running_var,
+                          self.training, self.momentum, self.eps)
+
+
+# %% [markdown]
+# ### Checking it against PyTorch
+#
+# The test below gives our layer and PyTorch's the same random $\gamma, \beta$, then
+#
+# 1. runs three training steps on batches whose mean and scale are far from 0 and 1, comparing
+#    outputs, running statistics, and the gradients with respect to the input, $\gamma$ and $\beta$;
+# 2. switches both to evaluation mode and compares their outputs on a new batch.
+
+# %%
+def compare_with_torch(ours, theirs, batch_shape, steps=3):
+    with torch.no_grad():
+        theirs.weight.copy_(torch.rand_like(theirs.weight) + 0.5)
+        theirs.bias.copy_(torch.randn_like(theirs.bias))
+        ours.weight.copy_(theirs.weight)
+        ours.bias.copy_(theirs.bias)
+    ours.train(), theirs.train()
+    for _ in range(steps):
+        X = 3 * torch.randn(batch_shape) + 2
+        X1, X2 = X.clone().requires_grad_(), X.clone().requires_grad_()
+        Y1, Y2 = ours(X1), theirs(X2)
+        torch.testing.assert_close(Y1, Y2)
+        upstream = torch.randn_like(Y1)  # an arbitrary gradient arriving from above
+        Y1.backward(upstream)
+        Y2.backward(upstream)
+        torch.testing.assert_close(X1.grad, X2.grad)
+        torch.testing.assert_close(ours.weight.grad, theirs.weight.grad)
+        torch.testing.assert_close(ours.bias.grad, theirs.bias.grad)
+        ours.zero_grad(), theirs.zero_grad()
+    torch.testing.assert_close(ours.running_mean, theirs.running_mean)
+    torch.testing.assert_close(ours.running_var, theirs.running_var)
+    ours.eval(), theirs.eval()
+    X = 3 * torch.randn(batch_shape) + 2
+    with torch.no_grad():
+        torch.testing.assert_close(ours(X), theirs(X))
+
+
+d2l.set_seed(0)
+compare_with_torch(BatchNorm(5), nn.BatchNorm1d(5), (8, 5))            # dense: per feature
+compare_with_torch(BatchNorm(3), nn.BatchNorm2d(3), (4, 3, 6, 6))      # conv: per channel
+print("scratch batch norm matches nn.BatchNorm1d and nn.BatchNorm2d, train and eval")
+
+# %% [markdown]
+# Both conventions of section 3 are really needed to match. If the running variance stored the
+# biased variance, it would differ from PyTorch's by a factor of $n/(n-1)$, which for a batch of 8
+# is 14 %:
+
+# %%
+X = 3 * torch.randn(8, 5) + 2
+theirs = nn.BatchNorm1d(5)
+theirs(X)  # one training step updates its running statistics
+biased_estimate = 0.9 * torch.ones(5) + 0.1 * X.var(dim=0, correction=0)
+unbiased_estimate = 0.9 * torch.ones(5) + 0.1 * X.var(dim=0, correction=1)
+torch.testing.assert_close(theirs.running_var, unbiased_estimate)
+assert not torch.allclose(theirs.running_var, biased_estimate)
+
+# %% [markdown]
+# And the two modes really behave differently: in training mode an example's output depends on
+# the rest of its batch, in evaluation mode it does not.
+
+# %%
+bn = BatchNorm(5)
+X, other = torch.randn(8, 5), torch.randn(8, 5)
+X_swapped = torch.cat([X[:1], other[1:]])  # same first example, different companions
+with torch.no_grad():
+    bn.train()
+    assert not torch.allclose(bn(X)[0], bn(X_swapped)[0])
+    bn.eval()
+    torch.testing.assert_close(bn(X)[0], bn(X_swapped)[0])
+    torch.testing.assert_close(bn(X)[:1], bn(X[:1]))  # a batch of one works too
+
+# %% [markdown]
+# ## 5. LeNet with batch normalization
+#
+# We insert a batch-norm layer after every convolution and every dense layer of the LeNet of
+# chapter 08, before its activation (not after the output layer: those are the class scores).
+# The convolutions and dense layers lose their biases, which batch norm would cancel. We use the
+# modern flavour, ReLU and max pooling, because *convolution → batch norm → ReLU* is the unit
+# that most later networks in this course (ResNet, DenseNet) are built from; the sigmoid flavour
+# is an exercise. We build the network from PyTorch's layers, and keep the option of building it
+# from ours.
+
+# %%
+def bn_lenet(activation=nn.ReLU, pooling=nn.MaxPool2d, norm2d=nn.BatchNorm2d,
+             norm1d=nn.BatchNorm1d):
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False), norm2d(6), activation(),
+        pooling(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5, bias=False), norm2d(16), activation(),
+        pooling(kernel_size=2, stride=2),
+        d2l.FlattenLayer(),
+        nn.Linear(16 * 5 * 5, 120, bias=False), norm1d(120), activation(),
+        nn.Linear(120, 84, bias=False), norm1d(84), activation(),
+        nn.Linear(84, 10))
+
+
+net = bn_lenet()
+shapes = d2l.layer_shapes(net, torch.rand(2, 1, 28, 28))
+assert [s for _, s in shapes] == [
+    (2, 6, 28, 28), (2, 6, 28, 28), (2, 6, 28, 28), (2, 6, 14, 14),
+    (2, 16, 10, 10), (2, 16, 10, 10), (2, 16, 10, 10), (2, 16, 5, 5),
+    (2, 400), (2, 120), (2, 120), (2, 120), (2, 84), (2, 84), (2, 84), (2, 10)]
+
+# %% [markdown]
+# We train with exactly the settings of chapter 08 (Adam, learning rate 0.01, batch 256, 10
+# epochs), so the curves can be set beside those of the modern LeNet there. Batch norm needs no
+# careful initialization: PyTorch's default one is fine, since every layer's output is
+# standardized anyway.
+
+# %%
+batch_size, lr, num_epochs = 256, 1e-2, 10
+device = d2l.try_gpu()
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=batch_size)
+
+d2l.set_seed(0)
+net = bn_lenet()
+optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs)
+
+# %%
+assert all(torch.isfinite(torch.tensor(history["train_loss"])))
+d2l.check_accuracy(history, 0.87)
+
+# %% [markdown]
+# ### What the network learned, and a last check
+#
+# The first batch-norm layer learned one $\gamma$ and one $\beta$ per channel, and collected
+# running statistics during training. Copy the trained state into a LeNet built from **our**
+# `BatchNorm` layers (the names match PyTorch's; only PyTorch's batch counter
+# `num_batches_tracked` has no counterpart): in evaluation mode both must classify the test
+# images identically.
+
+# %%
+first_bn = net[1]
+print("gamma:", first_bn.weight.data.cpu().numpy().round(2))
+print("beta: ", first_bn.bias.data.cpu().numpy().round(2))
+print("running mean:", first_bn.running_mean.cpu().numpy().round(2))
+
+ours = bn_lenet(norm2d=BatchNorm, norm1d=BatchNorm).to(device)
+missing, unexpected = ours.load_state_dict(net.state_dict(), strict=False)
+assert not missing and all(key.endswith("num_batches_tracked") for key in unexpected)
+net.eval(), ours.eval()
+X_test, _ = next(iter(test_iter))
+with torch.no_grad():
+    torch.testing.assert_close(ours(X_test.to(device)), net(X_test.to(device)))
+assert d2l.evaluate_accuracy(test_iter, ours) == d2l.evaluate_accuracy(test_iter, net)
+
+# %% [markdown]
+# ## 6. Layer, instance and group normalization
+#
+# Batch norm needs a batch: with tiny batches (large images, detection models) its statistics
+# are noisy, it cannot be used one example at a time, and training and evaluation differ. Its
+# relatives use the same standardize-then-scale recipe but average over axes *inside one
+# example*, so they behave identically in training and evaluation and work for a batch of one.
+# For $\mathbf{X}$ of shape $(N, C, H, W)$, each computes a mean and a variance over one set of
+# values:
+#
+# | method | one set of statistics for each | averaged over | $\gamma,\beta$ shape |
+# |---|---|---|---|
+# | batch norm | channel $c$ | $N, H, W$ | $C$ |
+# | layer norm (Ba et al., 2016) | example $n$ | $C, H, W$ | $C\times H\times W$ (PyTorch's `LayerNorm`) |
+# | instance norm (Ulyanov et al., 2016) | example $n$ and channel $c$ | $H, W$ | $C$ |
+# | group norm (Wu & He, 2018) | example $n$ and group of $C/G$ channels | $C/G, H, W$ | $C$ |
+#
+# ![The four normalizations on an (N, C, H, W) tensor: shaded cells share one mean and variance](../Pics/07_norm_axes.svg)
+#
+# Layer norm is the standard in transformers and recurrent networks; instance norm in style
+# transfer, where each image's own contrast should be removed; group norm in vision models that
+# can only afford small batches. All four reduce to one helper that standardizes over given axes.
+
+# %%
+def standardize(X, dims, eps=1e-5):
+    mean = X.mean(dim=dims, keepdim=True)
+    var = X.var(dim=dims, keepdim=True, correction=0)
+    return (X - mean) / torch.sqrt(var + eps)
+
+
+def per_channel(v):
+    return v.reshape(1, -1, 1, 1)
+
+
+def layer_norm(X, gamma, beta):            # gamma, beta: (C, H, W)
+    return standardize(X, (1, 2, 3)) * gamma + beta
+
+
+def instance_norm(X, gamma, beta):         # gamma, beta: (C,)
+    return standardize(X, (2, 3)) * per_channel(gamma) + per_channel(beta)
+
+
+def group_norm(X, num_groups, gamma, beta):  # gamma, beta: (C,)
+    N, C, H, W = X.shape
+    grouped = X.reshape(N, num_groups, C // num_groups, H, W)
+    X_hat = standardize(grouped, (2, 3, 4)).reshape(N, C, H, W)
+    return X_hat * per_channel(gamma) + per_channel(beta)
+
+
+# %% [markdown]
+# Each against PyTorch's layer, with random affine parameters (PyTorch's `InstanceNorm2d` has
+# none unless asked with `affine=True`):
+
+# %%
+d2l.set_seed(0)
+N, C, H, W, G = 4, 6, 5, 5, 3
+X = 2 * torch.randn(N, C, H, W) + 1
+
+
+def randomized(layer):
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn_like(layer.weight))
+        layer.bias.copy_(torch.randn_like(layer.bias))
+    return layer
+
+
+ln = randomized(nn.LayerNorm([C, H, W]))
+inorm = randomized(nn.InstanceNorm2d(C, affine=True))
+gn = randomized(nn.GroupNorm(G, C))
+with torch.no_grad():
+    torch.testing.assert_close(layer_norm(X, ln.weight, ln.bias), ln(X))
+    torch.testing.assert_close(instance_norm(X, inorm.weight, inorm.bias), inorm(X))
+    torch.testing.assert_close(group_norm(X, G, gn.weight, gn.bias), gn(X))
+print("scratch layer, instance and group norm match nn.LayerNorm, nn.InstanceNorm2d, nn.GroupNorm")
+
+# %% [markdown]
+# Group norm sits between the other two: with one group it averages over every channel, as layer
+# norm does; with one channel per group it averages over a single map, as instance norm does.
+# And unlike batch norm, none of them lets one example's output depend on the others in the
+# batch.
+
+# %%
+ones, zeros = torch.ones(C), torch.zeros(C)
+torch.testing.assert_close(group_norm(X, 1, ones, zeros), standardize(X, (1, 2, 3)))
+torch.testing.assert_close(group_norm(X, C, ones, zeros), instance_norm(X, ones, zeros))
+
+X_swapped = torch.cat([X[:1], torch.randn(N - 1, C, H, W)])  # same first example
+for name, norm in [("layer", lambda Z: standardize(Z, (1, 2, 3))),
+                   ("instance", lambda Z: standardize(Z, (2, 3))),
+                   ("group", lambda Z: group_norm(Z, G, ones, zeros))]:
+    torch.testing.assert_close(norm(X)[0], norm(X_swapped)[0])
+batch_stats = lambda Z: standardize(Z, (0, 2, 3))  # batch norm, training mode
+assert not torch.allclose(batch_stats(X)[0], batch_stats(X_swapped)[0])
+
+# %% [markdown]
+# ## Summary
+#
+# * Batch norm standardizes each feature (dense layers) or each channel (convolutions) with the
+#   minibatch's mean and variance, then rescales with learned $\gamma$ and $\beta$.
+# * In training it uses batch statistics and updates running estimates
+#   ($\hat\mu \leftarrow 0.9\,\hat\mu + 0.1\,\mu_\mathcal{B}$ in PyTorch, the variance estimate
+#   unbiased); in evaluation it uses the running estimates, so predictions do not depend on the
+#   batch. Calling `net.eval()` before predicting is essential.
+# * It keeps activations on a steady scale, makes training less sensitive to the
+#   initialization and the learning rate, and *convolution → batch norm → ReLU* became the
+#   standard building block of later CNNs.
+# * Layer, instance and group norm standardize within each example, over $(C,H,W)$, $(H,W)$
+#   and $(C/G,H,W)$ respectively; they need no running statistics and work for any batch size.
+#
+# ## Exercises
+#
+# 1. Train `bn_lenet(nn.Sigmoid, nn.AvgPool2d)` and compare it with the classic LeNet of
+#    chapter 08. Does batch norm remove the sigmoid net's slow start? Then put batch norm
+#    *after* the activation instead of before it. Does it still train?
+# 2. Train the BN-LeNet with `torch.optim.SGD` at a learning rate of 1.0. Why would that rate
+#    ruin the plain LeNet? Watch how much the test accuracy jumps from epoch to epoch and explain
+#    it with the running statistics.
+# 3. Keep a trained BN-LeNet in training mode while you evaluate it on batches of 2 test images.
+#    What happens to the accuracy, and why?
+# 4. Replace `nn.BatchNorm2d` by `nn.GroupNorm(2, channels)` in the convolutional part (and
+#    `nn.LayerNorm` in the dense part). How does the accuracy compare? How does it change if you
+#    train with a batch size of 8?
+# 5. Show from the formulas that $\partial \ell / \partial \beta_j = \sum_i \partial \ell /
+#    \partial y_{ij}$, and that the gradient with respect to the input sums to zero over the
+#    batch. Check both with autograd on `batch_norm`.
