@@ -1,0 +1,333 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 14 · DenseNet: keep every feature map
+#
+# A residual block *adds* its input to what its layers compute. DenseNet (Huang et al., 2017)
+# *concatenates* instead: every layer of a dense block receives the feature maps of all the
+# layers before it, stacked along the channel axis, and contributes a few new channels of its
+# own. Nothing is overwritten, features are reused, and each layer can stay narrow. In this
+# chapter you will
+#
+# * write the dense block (BN → ReLU → convolution layers joined by concatenation) and check how
+#   its channels grow;
+# * write the transition layer (1×1 convolution and 2×2 average pooling) that keeps the growth in
+#   check, and check what it does to the shape;
+# * assemble a DenseNet for 96×96 Fashion-MNIST, walk an image through it, and train it with
+#   `d2l.train_ch5`;
+# * build the ImageNet DenseNet-121 from the same parts and compare it, parameter for parameter,
+#   with `torchvision.models.densenet121`.
+
+# %%
+import math
+from collections import OrderedDict
+
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %% [markdown]
+# ## 1. From adding to concatenating
+#
+# Write $[\mathbf{a}, \mathbf{b}]$ for the concatenation of two stacks of feature maps along the
+# channel axis. A residual network computes $\mathbf{x}_{l} = \mathbf{x}_{l-1} + g_l(\mathbf{x}_{l-1})$,
+# so after a few layers the original input and every intermediate result are mixed into a single
+# sum. A dense block keeps them apart:
+#
+# $$\mathbf{x}_l = \big[\mathbf{x}_{l-1},\ H_l(\mathbf{x}_{l-1})\big]
+#   = \big[\mathbf{x}_0,\ H_1(\mathbf{x}_0),\ H_2(\mathbf{x}_1),\ \dots,\ H_l(\mathbf{x}_{l-1})\big].$$
+#
+# Each layer $H_l$ sees every earlier output directly, and the loss reaches every earlier layer
+# through a short path, as with ResNet's shortcuts. If every $H_l$ makes $k$ new channels (the
+# **growth rate**) and the block receives $c_0$ channels, layer $l$ reads $c_0 + (l-1)k$ channels
+# and a block of $L$ layers outputs
+#
+# $$c_0 + L\,k \text{ channels, at the input's height and width.}$$
+#
+# ![A dense block of four layers followed by a transition layer; each layer reads all earlier outputs](../Pics/14_dense_block.svg)
+#
+# ## 2. The dense block
+#
+# DenseNet orders each layer as batch norm → ReLU → 3×3 convolution ("pre-activation", the
+# order of ResNet's later variant). The output of the convolution is concatenated and then
+# normalized by the next layer's batch norm, so, as chapter 13 showed, a bias would be cancelled:
+# the convolutions have `bias=False`.
+
+# %%
+def conv_block(in_channels, out_channels):
+    """BN -> ReLU -> 3x3 convolution (padding 1, so height and width are kept)."""
+    return nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(),
+                         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False))
+
+
+class DenseBlock(nn.Module):
+    """`num_layers` layers, each reading the concatenation of the block input and all earlier
+    outputs and adding `growth_rate` channels. `make_layer(in_channels, growth_rate)` builds one
+    layer (a `conv_block` unless told otherwise)."""
+
+    def __init__(self, num_layers, in_channels, growth_rate, make_layer=conv_block):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            make_layer(in_channels + i * growth_rate, growth_rate) for i in range(num_layers))
+        self.out_channels = in_channels + num_layers * growth_rate
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.cat([x, layer(x)], dim=1)
+        return x
+
+
+# %% [markdown]
+# Checks: the channel count follows $c_0 + Lk$ and the size is unchanged (on an odd, non-square
+# input too); the input survives unchanged as the first $c_0$ channels of the output (a
+# concatenation never modifies what it keeps); and layer $l$'s convolution reads
+# $c_0 + (l-1)k$ channels.
+
+# %%
+for num_layers, c0, k, (h, w) in [(2, 3, 10, (8, 8)), (4, 64, 32, (7, 5))]:
+    blk = DenseBlock(num_layers, c0, k)
+    X = torch.randn(4, c0, h, w)
+    Y = blk(X)
+    print(f"{num_layers} layers, growth {k}: {tuple(X.shape)} -> {tuple(Y.shape)}")
+    assert Y.shape == (4, c0 + num_layers * k, h, w) == (4, blk.out_channels, h, w)
+    torch.testing.assert_close(Y[:, :c0], X)
+    assert [layer[2].in_channels for layer in blk.layers] == [c0 + i * k for i in range(num_layers)]
+
+# %% [markdown]
+# Each layer's new channels sit in their own slice of the output. Layer 1's slice must be exactly
+# what layer 1 computes from the block input alone:
+
+# %%
+blk.eval()  # fixed batch-norm statistics, so separate calls agree
+Y = blk(X)
+torch.testing.assert_close(Y[:, c0:c0 + k], blk.layers[0](X))
+torch.testing.assert_close(Y[:, c0 + k:c0 + 2 * k], blk.layers[1](Y[:, :c0 + k]))
+
+# %% [markdown]
+# ## 3. The transition layer
+#
+# Stack dense blocks and the channels pile up: each block adds $Lk$. Between blocks DenseNet puts
+# a **transition layer**: batch norm, ReLU, a 1×1 convolution that sets the number of channels
+# (usually half of them, the "compression"), and a 2×2 average pooling with stride 2 that halves
+# height and width (rounding down for odd sizes, $\lfloor h/2 \rfloor$).
+
+# %%
+def transition(in_channels, out_channels):
+    """BN -> ReLU -> 1x1 convolution to `out_channels` -> 2x2 average pooling, stride 2."""
+    return nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(),
+                         nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                         nn.AvgPool2d(kernel_size=2, stride=2))
+
+
+for c_in, c_out, (h, w) in [(23, 10, (8, 8)), (192, 96, (24, 24)), (16, 5, (7, 9))]:
+    Y = transition(c_in, c_out)(torch.randn(2, c_in, h, w))
+    print(f"transition({c_in}, {c_out}) on {h}x{w}: {tuple(Y.shape)}")
+    assert Y.shape == (2, c_out, h // 2, w // 2)
+
+# %% [markdown]
+# The 1×1 convolution and the average pooling are both linear and act on different axes
+# (channels versus positions), so their order does not matter: pooling first gives the same
+# result with 4 times fewer multiplications for the convolution. (DenseNet's description puts
+# the convolution first; torchvision keeps that order, and so do we.)
+
+# %%
+conv1x1, pool = nn.Conv2d(16, 5, 1), nn.AvgPool2d(2, 2)
+Z = torch.randn(2, 16, 8, 8)
+torch.testing.assert_close(pool(conv1x1(Z)), conv1x1(pool(Z)))
+
+# %% [markdown]
+# ## 4. DenseNet for 96×96 Fashion-MNIST
+#
+# Like ResNet, the network opens with a 7×7 convolution of stride 2 and a 3×3 max pooling of
+# stride 2 (96 → 48 → 24). Then come four dense blocks of four layers each with growth rate
+# $k = 32$, so each block adds $4 \cdot 32 = 128$ channels; transitions between them halve the
+# channels and the resolution. A final batch norm and ReLU (the layers are pre-activation, so the
+# last block's output is not yet normalized), global average pooling and a dense layer finish it.
+#
+# ![DenseNet for 96x96 Fashion-MNIST: stem, four dense blocks with transitions, head](../Pics/14_densenet.svg)
+
+# %%
+def densenet(in_channels=1, num_classes=10, growth_rate=32, layers_per_block=(4, 4, 4, 4)):
+    parts = OrderedDict(stem=nn.Sequential(
+        nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),
+        nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    channels = 64
+    for i, num_layers in enumerate(layers_per_block):
+        block = DenseBlock(num_layers, channels, growth_rate)
+        parts[f"dense{i + 1}"] = block
+        channels = block.out_channels
+        if i < len(layers_per_block) - 1:  # no transition after the last block
+            parts[f"transition{i + 1}"] = transition(channels, channels // 2)
+            channels //= 2
+    parts.update(head=nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(),
+                                    d2l.GlobalAvgPool2d(), d2l.FlattenLayer()),
+                 fc=nn.Linear(channels, num_classes))
+    return nn.Sequential(parts)
+
+
+net = densenet()
+
+# %% [markdown]
+# ### The shape walk
+#
+# Predict the channels first: $64 + 128 = 192$, halved to 96; $96 + 128 = 224$, halved to 112;
+# $112 + 128 = 240$, halved to 120; $120 + 128 = 248$. The resolution goes 24, 12, 6, 3. As in
+# chapter 13 we walk in eval mode, so the random probe does not touch batch norm's running
+# statistics.
+
+# %%
+net.eval()
+shapes = d2l.layer_shapes(net, torch.rand(1, 1, 96, 96))
+assert [shape for _, shape in shapes] == [
+    (1, 64, 24, 24), (1, 192, 24, 24), (1, 96, 12, 12), (1, 224, 12, 12), (1, 112, 6, 6),
+    (1, 240, 6, 6), (1, 120, 3, 3), (1, 248, 3, 3), (1, 248), (1, 10)]
+
+
+def num_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+print(f"DenseNet for Fashion-MNIST: {num_params(net):,} parameters")
+assert num_params(net) < 1_000_000
+
+# %% [markdown]
+# Fewer than a million parameters, against ResNet-18's 11 million in chapter 13: because every
+# layer can read all earlier features, each one only needs to add 32 channels. The price is paid
+# in memory and time rather than parameters: the concatenations make ever wider inputs, and every
+# intermediate result has to be kept for the backward pass.
+#
+# ## 5. Training
+#
+# DenseNet has batch normalization throughout, so plain SGD with momentum trains it well. We use
+# the recipe of chapter 13: weight decay, batch size 128 and a learning rate that falls along a
+# half cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$, advanced by a step hook
+# on the optimizer because `d2l.train_ch5` only calls `optimizer.step()`.
+
+# %%
+def cosine_schedule(optimizer, total_steps):
+    """Lower the learning rate along half a cosine, advancing after every optimizer step."""
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
+    return schedule
+
+
+lr, num_epochs, batch_size = 0.1, 10, 128
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
+optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
+cosine_schedule(optimizer, num_epochs * len(train_iter))
+history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
+                        num_epochs)
+
+# %% [markdown]
+# The curves are drawn live above. The schedule must have advanced once per step, the loss must be
+# finite, and in the full profile the test accuracy must reach 89 %.
+
+# %%
+steps = len(history["train_loss"]) * len(train_iter)
+expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / (num_epochs * len(train_iter))))
+assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
+assert all(math.isfinite(v) for v in history["train_loss"])
+d2l.check_accuracy(history, 0.89)
+
+# %% [markdown]
+# ## 6. DenseNet-121 from the same parts
+#
+# The ImageNet DenseNets make two changes, together called DenseNet-BC. **B**ottleneck layers:
+# before its 3×3 convolution each layer first squeezes its wide input with a 1×1 convolution to
+# $4k$ channels (BN → ReLU → 1×1 conv → BN → ReLU → 3×3 conv). **C**ompression: transitions halve
+# the channels, as ours already do. DenseNet-121 uses $k = 32$ and blocks of 6, 12, 24 and 16
+# layers: $2(6 + 12 + 24 + 16) = 116$ convolutions in the blocks, 3 in the transitions, the stem
+# convolution and the dense layer make 121.
+#
+# Our `DenseBlock` takes the layer builder as an argument, so only the layer changes. We build
+# the network for 3 channels and 1000 classes on the `meta` device (shapes without memory, as in
+# chapter 13) and compare it with torchvision's, built with `weights=None` (nothing downloaded).
+
+# %%
+import torchvision
+
+
+def bottleneck_layer(in_channels, growth_rate, width_factor=4):
+    """DenseNet-B layer: BN -> ReLU -> 1x1 conv to 4k channels -> BN -> ReLU -> 3x3 conv to k."""
+    width = width_factor * growth_rate
+    return nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(),
+                         nn.Conv2d(in_channels, width, 1, bias=False),
+                         nn.BatchNorm2d(width), nn.ReLU(),
+                         nn.Conv2d(width, growth_rate, 3, padding=1, bias=False))
+
+
+def densenet_bc(layers_per_block=(6, 12, 24, 16), growth_rate=32, in_channels=3,
+                num_classes=1000):
+    parts = OrderedDict(stem=nn.Sequential(
+        nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),
+        nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    channels = 64
+    for i, num_layers in enumerate(layers_per_block):
+        block = DenseBlock(num_layers, channels, growth_rate, make_layer=bottleneck_layer)
+        parts[f"dense{i + 1}"] = block
+        channels = block.out_channels
+        if i < len(layers_per_block) - 1:
+            parts[f"transition{i + 1}"] = transition(channels, channels // 2)
+            channels //= 2
+    parts.update(head=nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(),
+                                    d2l.GlobalAvgPool2d(), d2l.FlattenLayer()),
+                 fc=nn.Linear(channels, num_classes))
+    return nn.Sequential(parts)
+
+
+with torch.device("meta"):
+    ours121 = densenet_bc()
+    tv121 = torchvision.models.densenet121(weights=None)
+weight_layers = [m for m in ours121.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+print(f"DenseNet-121: {len(weight_layers)} weight layers; ours {num_params(ours121):,} "
+      f"parameters, torchvision {num_params(tv121):,}")
+assert len(weight_layers) == 121
+assert ours121.fc.in_features == tv121.classifier.in_features == 1024
+assert num_params(ours121) == num_params(tv121) == 7_978_856
+assert [p.shape for p in ours121.parameters()] == [p.shape for p in tv121.parameters()]
+
+# %% [markdown]
+# Same parameter count and the same list of parameter shapes in the same order: our parts compose
+# into exactly torchvision's DenseNet-121. The channel count entering the classifier,
+# 1024, is worth predicting by hand (exercise 4).
+#
+# ## Summary
+#
+# * A dense block concatenates each layer's output to its input: with growth rate $k$, a block of
+#   $L$ layers turns $c_0$ channels into $c_0 + Lk$ at the same height and width.
+# * A transition layer (BN, ReLU, 1×1 convolution, 2×2 average pooling) sets the channels, usually
+#   halving them, and halves height and width.
+# * DenseNets reach good accuracy with few parameters, at the cost of memory for the ever wider
+#   concatenated activations.
+#
+# ## Exercises
+#
+# 1. Why does the transition layer use average pooling rather than max pooling? Try max pooling
+#    and compare the test accuracy.
+# 2. Our network has about 0.75 million parameters, ResNet-18 about 11 million. Which of the two
+#    trains faster per epoch on your machine, and which needs more memory? Explain with the
+#    shapes of the activations.
+# 3. Make the growth rate 12 and the blocks deeper (for example 8 layers each) so the parameter
+#    count stays similar. How do accuracy and time change?
+# 4. Compute by hand the channels at each stage of DenseNet-121 and confirm that 1024 reach the
+#    classifier.
+# 5. Implement a memory-saving dense block: recompute each layer's BN → ReLU → conv in the
+#    backward pass instead of storing it (hint: `torch.utils.checkpoint`). Check that the
+#    gradients equal those of `DenseBlock`.
+# 6. Move the 1×1 convolution of the transition after the pooling (section 3). Check that the
+#    outputs still agree when the batch norm is included, and measure the saving.
