@@ -40,12 +40,20 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 def layer_shapes(net: nn.Sequential, X: torch.Tensor, verbose: bool = True
                  ) -> list[tuple[str, tuple[int, ...]]]:
     """Pass X through the top-level layers of `net` one by one and return (and print) each
-    layer's name and output shape: the shape walk of every CNN chapter (08_lenet)."""
+    layer's name and output shape: the shape walk of every CNN chapter (08_lenet).
+
+    The walk runs in eval mode without gradients, so a probe input neither updates batch-norm
+    statistics nor needs more than one example; the net's mode is restored afterwards."""
     shapes = []
-    with torch.no_grad():
-        for name, layer in net.named_children():
-            X = layer(X)
-            shapes.append((f"{name}:{type(layer).__name__}", tuple(X.shape)))
-            if verbose:
-                print(f"{shapes[-1][0]:<24} output shape {shapes[-1][1]}")
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            for name, layer in net.named_children():
+                X = layer(X)
+                shapes.append((f"{name}:{type(layer).__name__}", tuple(X.shape)))
+                if verbose:
+                    print(f"{shapes[-1][0]:<24} output shape {shapes[-1][1]}")
+    finally:
+        net.train(was_training)
     return shapes

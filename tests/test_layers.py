@@ -33,3 +33,11 @@ def test_layer_shapes_walks_top_level_layers():
     net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2), d2l.FlattenLayer(), nn.Linear(4 * 13 * 13, 10))
     shapes = [s for _, s in d2l.layer_shapes(net, torch.zeros(2, 1, 28, 28), verbose=False)]
     assert shapes == [(2, 4, 26, 26), (2, 4, 13, 13), (2, 676), (2, 10)]
+
+
+def test_layer_shapes_leaves_batch_norm_statistics_and_mode_alone():
+    net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    before = net[1].running_mean.clone()
+    shapes = d2l.layer_shapes(net, torch.randn(1, 1, 5, 5) + 10, verbose=False)
+    assert shapes[-1][1] == (1, 3, 3, 3)
+    assert torch.equal(net[1].running_mean, before) and net.training
