@@ -1,0 +1,294 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.16.0
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11 · NiN: 1 × 1 convolutions and global average pooling
+#
+# AlexNet (chapter 09) and VGG (chapter 10) both end in the same way: flatten the last feature
+# maps and feed them to dense layers of 4096 units. That head holds over 90 % of their
+# parameters, and flattening throws away the layout of the image early. *Network in Network*
+# (Lin, Chen and Yan, 2013) changed both ends of the design:
+#
+# - inside each block, after an ordinary convolution, come two **1 × 1 convolutions**: a small
+#   dense network applied separately at every pixel, which mixes the channels without mixing
+#   positions;
+# - the dense head is gone. The last block outputs **one channel per class**, and **global
+#   average pooling** turns each channel's map into a single score.
+#
+# In this notebook we
+# - show that a 1 × 1 convolution *is* a dense layer applied at every pixel (numerically);
+# - build the NiN block and the network, and walk a 224 × 224 image through it;
+# - check that `d2l.GlobalAvgPool2d` takes per-channel means and replaces the dense head;
+# - compare the parameters of NiN's head with VGG's dense head;
+# - train NiN on Fashion-MNIST.
+
+# %%
+import torch
+from torch import nn
+import d2lmini as d2l
+
+d2l.set_seed(0)
+print(d2l.profile_summary())
+
+# %% [markdown]
+# ## 1. A 1 × 1 convolution is a dense layer at every pixel
+#
+# A convolution with a $1\times1$ kernel, $c_i$ input and $c_o$ output channels computes, at each
+# position $(h, w)$,
+#
+# $$Y_{o,h,w} = b_o + \sum_{i=1}^{c_i} W_{o,i}\, X_{i,h,w} ,$$
+#
+# that is $\mathbf{y}_{h,w} = W \mathbf{x}_{h,w} + \mathbf{b}$: one matrix $W \in
+# \mathbb{R}^{c_o \times c_i}$ applied to the vector of channel values at every pixel, the same
+# matrix everywhere. This is exactly a dense layer (`nn.Linear(c_i, c_o)`) whose "examples" are
+# the $N \cdot H \cdot W$ pixels. We copy a convolution's weights into a dense layer, move the
+# channel axis last so that every pixel becomes a row, and compare.
+
+# %%
+conv1x1 = nn.Conv2d(3, 4, kernel_size=1)
+dense = nn.Linear(3, 4)
+with torch.no_grad():
+    dense.weight.copy_(conv1x1.weight.reshape(4, 3))  # (c_o, c_i, 1, 1) -> (c_o, c_i)
+    dense.bias.copy_(conv1x1.bias)
+
+X = torch.randn(2, 3, 5, 6)
+by_conv = conv1x1(X)
+pixels = X.permute(0, 2, 3, 1)  # (N, H, W, c_i): one c_i-vector per pixel
+by_dense = dense(pixels).permute(0, 3, 1, 2)  # back to (N, c_o, H, W)
+
+print(by_conv.shape, by_dense.shape)
+torch.testing.assert_close(by_conv, by_dense)
+
+# the same thing as one matrix product over all N*H*W pixels at once
+as_matrix = (X.permute(0, 2, 3, 1).reshape(-1, 3) @ dense.weight.T + dense.bias)
+torch.testing.assert_close(as_matrix.reshape(2, 5, 6, 4).permute(0, 3, 1, 2), by_conv)
+
+# %% [markdown]
+# Two consequences. A 1 × 1 convolution has $c_o(c_i + 1)$ parameters whatever the image size,
+# and it keeps the height and width. Two of them in a row, with ReLUs, form a two-layer MLP that
+# runs at every pixel: the "network in the network".
+
+# %%
+assert sum(p.numel() for p in conv1x1.parameters()) == 4 * (3 + 1)
+assert conv1x1(torch.randn(1, 3, 50, 70)).shape == (1, 4, 50, 70)
+
+# %% [markdown]
+# ## 2. The NiN block
+#
+# A NiN block is a $k \times k$ convolution (with its stride and padding) followed by two
+# $1 \times 1$ convolutions with the same number of channels, each with a ReLU. The blocks use
+# AlexNet's window sizes and channels (11 × 11 / 96, 5 × 5 / 256, 3 × 3 / 384) and 3 × 3
+# max-pooling with stride 2 between them. The last block has one output channel per class.
+#
+# One change from the original paper: we leave out the ReLU at the very end of the last block.
+# Its outputs are averaged straight into class scores, and a ReLU there would forbid negative
+# scores and, if a class's map went all-zero, cut that class off from any gradient.
+#
+# ![A NiN block, and NiN built from four blocks with global average pooling at the end](../Pics/11_nin.svg)
+
+# %%
+def nin_block(in_channels, out_channels, kernel_size, stride=1, padding=0, last_relu=True):
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU(),
+              nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+              nn.Conv2d(out_channels, out_channels, kernel_size=1)]
+    if last_relu:
+        layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def nin(in_channels=1, num_classes=10):
+    net = nn.Sequential(
+        nin_block(in_channels, 96, kernel_size=11, stride=4),
+        nn.MaxPool2d(3, stride=2),
+        nin_block(96, 256, kernel_size=5, padding=2),
+        nn.MaxPool2d(3, stride=2),
+        nin_block(256, 384, kernel_size=3, padding=1),
+        nn.MaxPool2d(3, stride=2),
+        nn.Dropout(0.5),
+        nin_block(384, num_classes, kernel_size=3, padding=1, last_relu=False),
+        d2l.GlobalAvgPool2d(),  # (N, classes, H, W) -> (N, classes, 1, 1)
+        d2l.FlattenLayer(),  # -> (N, classes)
+    )
+    for layer in net.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
+    return net
+
+
+block = nin_block(3, 8, kernel_size=3, padding=1)
+assert block(torch.rand(2, 3, 20, 20)).shape == (2, 8, 20, 20)  # 1x1 convs keep the size
+# one k x k convolution plus two 1 x 1 convolutions
+assert sum(p.numel() for p in block.parameters()) == 8 * (3 * 9 + 1) + 2 * 8 * (8 + 1)
+
+# %% [markdown]
+# ### Shape walk
+#
+# With $n_{\text{out}} = \lfloor (n + 2p - k)/s \rfloor + 1$: the 11 × 11 convolution with
+# stride 4 takes 224 to 54, the three pools take 54 → 26 → 12 → 5, and the padded blocks keep
+# the side. The last block leaves 10 maps of 5 × 5, which global average pooling reduces to 10
+# numbers.
+
+# %%
+net = nin()
+walk = d2l.layer_shapes(net, torch.rand(1, 1, 224, 224))
+assert [shape for _, shape in walk] == [
+    (1, 96, 54, 54), (1, 96, 26, 26),
+    (1, 256, 26, 26), (1, 256, 12, 12),
+    (1, 384, 12, 12), (1, 384, 5, 5), (1, 384, 5, 5),
+    (1, 10, 5, 5), (1, 10, 1, 1), (1, 10)]
+
+# %% [markdown]
+# ## 3. Global average pooling replaces the dense head
+#
+# For a map $X \in \mathbb{R}^{C \times H \times W}$, global average pooling outputs one number
+# per channel,
+#
+# $$\operatorname{gap}(X)_c = \frac{1}{HW} \sum_{h=1}^{H} \sum_{w=1}^{W} X_{c,h,w} .$$
+#
+# In NiN the last block already has one channel per class, so these averages *are* the class
+# scores: each channel has to learn to light up wherever its class is visible. We check
+# `d2l.GlobalAvgPool2d` on the maps the last block really produces.
+
+# %%
+gap, flatten = d2l.GlobalAvgPool2d(), d2l.FlattenLayer()
+with torch.no_grad():
+    maps = net[:8](torch.rand(2, 1, 224, 224))  # everything before the pooling: (2, 10, 5, 5)
+    pooled = gap(maps)
+    scores = flatten(pooled)
+
+print(maps.shape, "->", pooled.shape, "->", scores.shape)
+assert maps.shape == (2, 10, 5, 5) and pooled.shape == (2, 10, 1, 1) and scores.shape == (2, 10)
+assert maps.std(dim=(2, 3)).min() > 0  # the maps vary over positions, so the mean is a real test
+# every output is the mean of its own channel's 25 values, summed and divided by hand
+torch.testing.assert_close(scores, maps.sum(dim=(2, 3)) / (5 * 5))
+# and the whole network ends in exactly these scores
+net.eval()
+with torch.no_grad():
+    X = torch.rand(2, 1, 224, 224)
+    torch.testing.assert_close(net(X), flatten(gap(net[:8](X))))
+net.train()
+
+# the pooling has no parameters and does not care about the map size
+assert sum(p.numel() for p in gap.parameters()) == 0
+for side in (3, 5, 11):
+    assert gap(torch.rand(2, 10, side, side)).shape == (2, 10, 1, 1)
+
+# %% [markdown]
+# Because nothing after the last block depends on the map size, NiN runs on any input large
+# enough for its convolutions and pools; a network with a dense head accepts exactly one size.
+
+# %%
+with torch.no_grad():
+    assert net(torch.rand(1, 1, 256, 256)).shape == (1, 10)  # 256 gives 6 x 6 maps, still fine
+
+# %% [markdown]
+# ### How many parameters does the head cost?
+#
+# VGG-11's head (chapter 10) flattens its $512 \times 7 \times 7$ maps and uses dense layers
+# $25\,088 \to 4096 \to 4096 \to 10$. NiN's "head" is its last block, a 3 × 3 convolution
+# $384 \to 10$ and two 1 × 1 convolutions $10 \to 10$, followed by the parameter-free pooling.
+# We count both from formulas and from the modules. The VGG head is built on PyTorch's `meta`
+# device: its tensors have shapes but take no memory, enough for counting.
+
+# %%
+def count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+with torch.device("meta"):
+    vgg_head = nn.Sequential(d2l.FlattenLayer(),
+                             nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
+                             nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+                             nn.Linear(4096, 10))
+nin_head = net[7:]  # last NiN block, global average pooling, flatten
+
+vgg_formula = 4096 * (25088 + 1) + 4096 * (4096 + 1) + 10 * (4096 + 1)
+nin_formula = 10 * (384 * 9 + 1) + 2 * 10 * (10 + 1)
+print(f"VGG-11 dense head: {count(vgg_head):>12,} parameters")
+print(f"NiN head:          {count(nin_head):>12,} parameters")
+print(f"ratio:             {count(vgg_head) / count(nin_head):>12,.0f}")
+print(f"whole NiN:         {count(net):>12,} parameters")
+
+assert count(vgg_head) == vgg_formula == 119_586_826
+assert count(nin_head) == nin_formula == 34_790
+assert count(vgg_head) > 3000 * count(nin_head)
+assert count(net) < 0.1 * count(vgg_head)  # the whole of NiN is smaller than a tenth of VGG's head
+
+# %% [markdown]
+# The head shrinks by a factor of more than three thousand, and the whole network holds about
+# 2 million parameters, against AlexNet's 47 million, while doing a similar amount of arithmetic
+# per image (the 1 × 1 convolutions are cheap). With so few weights after the convolutions, NiN
+# needs only the one dropout layer before its last block.
+#
+# ## 4. Training
+#
+# Same data pipeline and optimiser as chapters 09 and 10: 224 × 224 images, batches of 128, SGD
+# with learning rate 0.01, momentum 0.9 and weight decay 0.0005, ten epochs.
+#
+# NiN without batch normalisation is known for getting stuck at the start: the loss sits at
+# $\ln 10 pprox 2.303$, the value for uniform guesses, sometimes for epochs. Random initial
+# class maps give random scores; the quickest way for SGD to lower the loss is to shrink every
+# score towards zero, and the weights that do so also shrink the gradient that reaches the
+# earlier blocks. In a short test run of ours (CPU, 96 × 96 inputs, 240 minibatches of 64) the
+# loss never left 2.30 with the initialisation above.
+#
+# The cure is one line: start the **last 1 × 1 convolution at zero**. Every score is then exactly
+# 0 (the loss starts at $\ln 10$), yet its weights receive a gradient at once, because their
+# inputs, the maps of the layer below, are not zero. The scores grow from zero in directions that
+# already separate the classes. In the same test run the loss started to fall within 60
+# minibatches and was down to 1.2 after 240.
+
+# %%
+lr, num_epochs, batch_size = 0.01, 10, 128
+train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=224)
+d2l.set_seed(0)
+net = nin()
+last_conv = net[7][-1]  # the 1 x 1 convolution that produces the class maps
+nn.init.zeros_(last_conv.weight)
+with torch.no_grad():
+    assert torch.all(net(torch.rand(2, 1, 224, 224)) == 0)  # every class score starts at 0
+optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
+                        num_epochs)
+
+# %%
+assert all(torch.isfinite(torch.tensor(history["train_loss"])))
+assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
+d2l.check_accuracy(history, 0.87)
+
+# %% [markdown]
+# ## Summary
+#
+# - A 1 × 1 convolution is a dense layer applied at every pixel with shared weights: it mixes
+#   channels, keeps positions, and costs $c_o(c_i+1)$ parameters whatever the image size.
+# - A NiN block is a $k\times k$ convolution followed by two 1 × 1 convolutions, a small MLP per
+#   pixel.
+# - Global average pooling (`d2l.GlobalAvgPool2d`) turns one map per class into one score per
+#   class: no parameters, any input size, and a head thousands of times smaller than VGG's.
+#
+# ## Exercises
+#
+# 1. Write a 1 × 1 convolution as `torch.einsum` on `X` and `conv1x1.weight` and check it against
+#    `conv1x1(X)`.
+# 2. Remove one or both 1 × 1 convolutions from every block. How do the parameter count and the
+#    test accuracy after ten epochs change?
+# 3. Train once without the `nn.init.zeros_` line, and once with the final ReLU put back
+#    (`last_relu=True`). How do the first epochs' loss curves differ from the run above? For the
+#    ReLU version, count how many of the ten class maps are all-zero for a batch of test
+#    images.
+# 4. Replace global average pooling by global *max* pooling (`torch.amax` over the last two
+#    axes). What does each class score then mean?
+# 5. Compute the multiply-adds of one NiN forward pass at 224 × 224 and compare them with
+#    AlexNet's. Why are the 1 × 1 convolutions cheap even though they run at every pixel?
