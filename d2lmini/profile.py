@@ -25,7 +25,7 @@ class Profile:
 
 PROFILES = {
     "full": Profile("full", None, None, None),
-    "smoke": Profile("smoke", 50, 25, 1),
+    "smoke": Profile("smoke", 20, 10, 1),
 }
 
 
