@@ -57,3 +57,8 @@ def layer_shapes(net: nn.Sequential, X: torch.Tensor, verbose: bool = True
     finally:
         net.train(was_training)
     return shapes
+
+
+def num_params(net: nn.Module) -> int:
+    """The number of parameters (weights and biases) of a module (06_convolutions)."""
+    return sum(p.numel() for p in net.parameters())

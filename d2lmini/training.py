@@ -244,3 +244,15 @@ def check_accuracy(history: dict[str, list[float]], floor: float) -> float:
     else:
         print(f"test accuracy {acc:.3f} ({name} profile; the floor {floor:.3f} is checked in full)")
     return acc
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int
+                    ) -> torch.optim.lr_scheduler.CosineAnnealingLR:
+    """Lower the learning rate along half a cosine, lr_t = lr_0 (1 + cos(pi t / T)) / 2, advancing
+    after every `optimizer.step()`, so loops that only call `step()` (such as `train_ch5`) follow
+    it (12_googlenet)."""
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
+    return schedule

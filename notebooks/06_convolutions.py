@@ -60,16 +60,12 @@ d2l.use_svg_display()
 # without allocating the memory.
 
 # %%
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
-
-
 dense = nn.Linear(200 * 200 * 3, 1000, device="meta")  # shapes only, no storage
 conv = nn.Conv2d(3, 64, kernel_size=3)
-print(f"dense layer:  {num_params(dense):>12,} parameters")
-print(f"conv layer:   {num_params(conv):>12,} parameters (64 filters of size 3x3x3)")
-assert num_params(dense) == 120_000 * 1000 + 1000
-assert num_params(conv) == 64 * 3 * 3 * 3 + 64
+print(f"dense layer:  {d2l.num_params(dense):>12,} parameters")
+print(f"conv layer:   {d2l.num_params(conv):>12,} parameters (64 filters of size 3x3x3)")
+assert d2l.num_params(dense) == 120_000 * 1000 + 1000
+assert d2l.num_params(conv) == 64 * 3 * 3 * 3 + 64
 
 # %% [markdown]
 # The convolutional layer has 1792 parameters, and that number does not depend on the image
@@ -526,7 +522,7 @@ assert [shape for _, shape in shapes] == [
     (1, 16, 12, 12), (1, 16, 12, 12), (1, 16, 6, 6),
     (1, 576), (1, 10)]
 assert conv_out_size(conv_out_size(conv_out_size(28, 5, p=2), 2, s=2), 3) == 12
-print(f"{num_params(net):,} parameters; each unit of the last pooling layer sees a "
+print(f"{d2l.num_params(net):,} parameters; each unit of the last pooling layer sees a "
       f"{receptive_field(net)}x{receptive_field(net)} patch of the image")
 assert receptive_field(net) == 12
 

@@ -134,13 +134,13 @@ def dense_params(d_in, d_out):
 
 by_formula = [conv_params(1, 6, 5), conv_params(6, 16, 5),
               dense_params(400, 120), dense_params(120, 84), dense_params(84, 10)]
-by_torch = [sum(p.numel() for p in layer.parameters())
+by_torch = [d2l.num_params(layer)
             for layer in classic if isinstance(layer, (nn.Conv2d, nn.Linear))]
 for name, count in zip(["conv1", "conv2", "dense1", "dense2", "dense3"], by_torch):
     print(f"{name:<7} {count:>6} parameters")
 print(f"total   {sum(by_torch):>6}")
 assert by_torch == by_formula
-assert sum(p.numel() for p in classic.parameters()) == sum(by_formula) == 61706
+assert d2l.num_params(classic) == sum(by_formula) == 61706
 
 # %% [markdown]
 # Of about 62 thousand parameters, the two convolutions hold fewer than 2 600. The first dense
@@ -207,7 +207,7 @@ modern = lenet(nn.ReLU, nn.MaxPool2d)
 init_weights(modern, nn.init.kaiming_uniform_)
 modern_shapes = d2l.layer_shapes(modern, X, verbose=False)
 assert [shape for _, shape in modern_shapes] == expected  # same shapes as the classic net
-assert sum(p.numel() for p in modern.parameters()) == sum(by_formula)  # and same parameters
+assert d2l.num_params(modern) == sum(by_formula)  # and same parameters
 
 optimizer = torch.optim.Adam(modern.parameters(), lr=lr)
 history_modern = d2l.train_ch5(modern, train_iter, test_iter, batch_size, optimizer, device,

@@ -173,7 +173,7 @@ conv_layers = [(1, 96, 11), (96, 256, 5), (256, 384, 3), (384, 384, 3), (384, 25
 dense_layers = [(6400, 4096), (4096, 4096), (4096, 10)]
 conv_params = sum(c_o * (c_i * k * k + 1) for c_i, c_o, k in conv_layers)
 dense_params = sum(n_o * (n_i + 1) for n_i, n_o in dense_layers)
-total = sum(p.numel() for p in net.parameters())
+total = d2l.num_params(net)
 
 print(f"convolutions: {conv_params:>11,} parameters")
 print(f"dense head:   {dense_params:>11,} parameters ({dense_params / total:.1%})")

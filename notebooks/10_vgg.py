@@ -97,7 +97,7 @@ for n in (1, 2, 3):
     assert seen.sum() == (2 * n + 1) ** 2  # a full square, no holes
 
 c = 64
-two_small = sum(p.numel() for p in vgg_block(2, c, c).parameters())
+two_small = d2l.num_params(vgg_block(2, c, c))
 one_large = sum(p.numel() for p in nn.Conv2d(c, c, 5, padding=2).parameters())
 print(f"two 3x3 layers: {two_small:,} parameters, one 5x5 layer: {one_large:,}")
 assert two_small == 2 * (9 * c * c + c) and one_large == 25 * c * c + c
@@ -182,8 +182,8 @@ import torchvision
 with torch.device("meta"):
     imagenet_vgg11 = torchvision.models.vgg11()  # architecture only, no weights downloaded
 
-ours = sum(p.numel() for p in net.parameters())
-theirs = sum(p.numel() for p in imagenet_vgg11.parameters())
+ours = d2l.num_params(net)
+theirs = d2l.num_params(imagenet_vgg11)
 print(f"{'our VGG-11 (1 channel, 10 classes):':<48}{ours:>12,} parameters")
 print(f"{'torchvision VGG-11 (3 channels, 1000 classes):':<48}{theirs:>12,} parameters")
 
@@ -228,7 +228,7 @@ net = vgg(small_arch)
 walk = d2l.layer_shapes(net, torch.rand(1, 1, 224, 224), verbose=False)
 assert [shape for _, shape in walk][:6] == [(1, 16, 112, 112), (1, 32, 56, 56), (1, 64, 28, 28),
                                             (1, 128, 14, 14), (1, 128, 7, 7), (1, 128 * 7 * 7)]
-assert sum(p.numel() for p in net.parameters()) == vgg_param_count(small_arch, 1, 10)
+assert d2l.num_params(net) == vgg_param_count(small_arch, 1, 10)
 
 # %%
 lr, num_epochs, batch_size = 0.01, 10, 128

@@ -80,7 +80,7 @@ torch.testing.assert_close(as_matrix.reshape(2, 5, 6, 4).permute(0, 3, 1, 2), by
 # runs at every pixel: the "network in the network".
 
 # %%
-assert sum(p.numel() for p in conv1x1.parameters()) == 4 * (3 + 1)
+assert d2l.num_params(conv1x1) == 4 * (3 + 1)
 assert conv1x1(torch.randn(1, 3, 50, 70)).shape == (1, 4, 50, 70)
 
 # %% [markdown]
@@ -130,7 +130,7 @@ def nin(in_channels=1, num_classes=10):
 block = nin_block(3, 8, kernel_size=3, padding=1)
 assert block(torch.rand(2, 3, 20, 20)).shape == (2, 8, 20, 20)  # 1x1 convs keep the size
 # one k x k convolution plus two 1 x 1 convolutions
-assert sum(p.numel() for p in block.parameters()) == 8 * (3 * 9 + 1) + 2 * 8 * (8 + 1)
+assert d2l.num_params(block) == 8 * (3 * 9 + 1) + 2 * 8 * (8 + 1)
 
 # %% [markdown]
 # ### Shape walk
@@ -181,7 +181,7 @@ with torch.no_grad():
 net.train()
 
 # the pooling has no parameters and does not care about the map size
-assert sum(p.numel() for p in gap.parameters()) == 0
+assert d2l.num_params(gap) == 0
 for side in (3, 5, 11):
     assert gap(torch.rand(2, 10, side, side)).shape == (2, 10, 1, 1)
 
@@ -203,10 +203,6 @@ with torch.no_grad():
 # device: its tensors have shapes but take no memory, enough for counting.
 
 # %%
-def count(module):
-    return sum(p.numel() for p in module.parameters())
-
-
 with torch.device("meta"):
     vgg_head = nn.Sequential(d2l.FlattenLayer(),
                              nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
@@ -216,15 +212,15 @@ nin_head = net[7:]  # last NiN block, global average pooling, flatten
 
 vgg_formula = 4096 * (25088 + 1) + 4096 * (4096 + 1) + 10 * (4096 + 1)
 nin_formula = 10 * (384 * 9 + 1) + 2 * 10 * (10 + 1)
-print(f"VGG-11 dense head: {count(vgg_head):>12,} parameters")
-print(f"NiN head:          {count(nin_head):>12,} parameters")
-print(f"ratio:             {count(vgg_head) / count(nin_head):>12,.0f}")
-print(f"whole NiN:         {count(net):>12,} parameters")
+print(f"VGG-11 dense head: {d2l.num_params(vgg_head):>12,} parameters")
+print(f"NiN head:          {d2l.num_params(nin_head):>12,} parameters")
+print(f"ratio:             {d2l.num_params(vgg_head) / d2l.num_params(nin_head):>12,.0f}")
+print(f"whole NiN:         {d2l.num_params(net):>12,} parameters")
 
-assert count(vgg_head) == vgg_formula == 119_586_826
-assert count(nin_head) == nin_formula == 34_790
-assert count(vgg_head) > 3000 * count(nin_head)
-assert count(net) < 0.1 * count(vgg_head)  # the whole of NiN is smaller than a tenth of VGG's head
+assert d2l.num_params(vgg_head) == vgg_formula == 119_586_826
+assert d2l.num_params(nin_head) == nin_formula == 34_790
+assert d2l.num_params(vgg_head) > 3000 * d2l.num_params(nin_head)
+assert d2l.num_params(net) < 0.1 * d2l.num_params(vgg_head)  # the whole of NiN is smaller than a tenth of VGG's head
 
 # %% [markdown]
 # The head shrinks by a factor of more than three thousand, and the whole network holds about

@@ -125,17 +125,13 @@ def inception_params(c_in, c1, c2, c3, c4):
             + conv_params(c_in, c4, 1))
 
 
-def num_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
 block3a = Inception(192, 64, (96, 128), (16, 32), 32)
 with_reductions = inception_params(192, 64, (96, 128), (16, 32), 32)
 without_reductions = (conv_params(192, 64, 1) + conv_params(192, 128, 3)
                       + conv_params(192, 32, 5) + conv_params(192, 32, 1))
 print(f"with 1x1 reductions: {with_reductions:,} parameters; "
       f"without: {without_reductions:,} ({without_reductions / with_reductions:.1f}x)")
-assert num_params(block3a) == with_reductions == 163_696
+assert d2l.num_params(block3a) == with_reductions == 163_696
 assert without_reductions > 2 * with_reductions
 
 # %% [markdown]
@@ -202,7 +198,7 @@ assert len(blocks) == 9
 for before, after in zip(blocks, blocks[1:]):  # each block reads what the previous one wrote
     assert after.path1[0].in_channels == before.path1[0].out_channels + \
         before.path2[2].out_channels + before.path3[2].out_channels + before.path4[1].out_channels
-print(f"GoogLeNet for Fashion-MNIST: {num_params(net):,} parameters")
+print(f"GoogLeNet for Fashion-MNIST: {d2l.num_params(net):,} parameters")
 
 # %% [markdown]
 # ## 3. Initialization matters without batch normalization
@@ -256,20 +252,14 @@ assert abs(first_loss - math.log(10)) < 0.5
 # network far less sensitive to the learning rate than plain SGD. We let the learning rate fall
 # along a half cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$ after $t$ of $T$
 # steps (the same schedule as in chapter 13): `d2l.train_ch5` calls only `optimizer.step()`, so a
-# step hook on the optimizer advances the schedule.
+# step hook on the optimizer advances the schedule; `d2l.cosine_schedule(optimizer, total_steps)`
+# attaches one.
 
 # %%
-def cosine_schedule(optimizer, total_steps):
-    """Lower the learning rate along half a cosine, advancing after every optimizer step."""
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
-    return schedule
-
-
 lr, num_epochs, batch_size = 0.001, 10, 128
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
 optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-cosine_schedule(optimizer, num_epochs * len(train_iter))
+d2l.cosine_schedule(optimizer, num_epochs * len(train_iter))
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 

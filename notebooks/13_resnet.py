@@ -275,10 +275,6 @@ ref = torchvision.models.resnet18(weights=None, num_classes=10)
 ref.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
 
 
-def num_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
 def copy_by_order(source, target):
     """Copy every parameter and buffer of `source` into `target`, matched by position."""
     src, dst = list(source.state_dict().values()), list(target.state_dict().values())
@@ -289,8 +285,8 @@ def copy_by_order(source, target):
             d.copy_(s)
 
 
-print(f"ours: {num_params(net):,} parameters, torchvision: {num_params(ref):,}")
-assert num_params(net) == num_params(ref) == 11_175_370
+print(f"ours: {d2l.num_params(net):,} parameters, torchvision: {d2l.num_params(ref):,}")
+assert d2l.num_params(net) == d2l.num_params(ref) == 11_175_370
 
 probe = resnet18().eval()
 copy_by_order(ref, probe)
@@ -309,23 +305,16 @@ del probe, ref
 # $$\eta_t = \frac{\eta_0}{2}\left(1 + \cos\frac{\pi t}{T}\right),$$
 #
 # falling from $\eta_0$ to 0 by the last step. `d2l.train_ch5` only calls `optimizer.step()`, so
-# we attach the schedule to the optimizer itself: a *step hook* advances it after every step.
+# we attach the schedule to the optimizer itself: a *step hook* advances it after every step
+# (`d2l.cosine_schedule`, introduced in chapter 12).
 
 # %%
 import math
 
-
-def cosine_schedule(optimizer, total_steps):
-    """Lower the learning rate along half a cosine, advancing after every optimizer step."""
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
-    return schedule
-
-
 lr, num_epochs, batch_size = 0.05, 10, 128
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
-cosine_schedule(optimizer, num_epochs * len(train_iter))
+d2l.cosine_schedule(optimizer, num_epochs * len(train_iter))
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
@@ -458,8 +447,8 @@ assert abs(w.std().item() / math.sqrt(2 / (512 * 9)) - 1) < 0.01
 
 # %%
 tv50 = torchvision.models.resnet50(weights=None)
-print(f"ResNet-50: ours {num_params(resnet50):,}, torchvision {num_params(tv50):,}")
-assert num_params(resnet50) == num_params(tv50) == 25_557_032
+print(f"ResNet-50: ours {d2l.num_params(resnet50):,}, torchvision {d2l.num_params(tv50):,}")
+assert d2l.num_params(resnet50) == d2l.num_params(tv50) == 25_557_032
 assert [p.shape for p in resnet50.parameters()] == [p.shape for p in tv50.parameters()]
 
 copy_by_order(tv50, resnet50)
@@ -479,8 +468,8 @@ del tv50
 with torch.device("meta"):
     resnet152 = bottleneck_resnet((3, 8, 36, 3))
     tv152 = torchvision.models.resnet152(weights=None)
-print(f"ResNet-152: ours {num_params(resnet152):,}, torchvision {num_params(tv152):,}")
-assert num_params(resnet152) == num_params(tv152) == 60_192_808
+print(f"ResNet-152: ours {d2l.num_params(resnet152):,}, torchvision {d2l.num_params(tv152):,}")
+assert d2l.num_params(resnet152) == d2l.num_params(tv152) == 60_192_808
 assert [p.shape for p in resnet152.parameters()] == [p.shape for p in tv152.parameters()]
 
 # %% [markdown]

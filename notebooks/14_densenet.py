@@ -198,12 +198,8 @@ assert [shape for _, shape in shapes] == [
     (1, 240, 6, 6), (1, 120, 3, 3), (1, 248, 3, 3), (1, 248), (1, 10)]
 
 
-def num_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-print(f"DenseNet for Fashion-MNIST: {num_params(net):,} parameters")
-assert num_params(net) < 1_000_000
+print(f"DenseNet for Fashion-MNIST: {d2l.num_params(net):,} parameters")
+assert d2l.num_params(net) < 1_000_000
 
 # %% [markdown]
 # Fewer than a million parameters, against ResNet-18's 11 million in chapter 13: because every
@@ -216,20 +212,13 @@ assert num_params(net) < 1_000_000
 # DenseNet has batch normalization throughout, so plain SGD with momentum trains it well. We use
 # the recipe of chapter 13: weight decay, batch size 128 and a learning rate that falls along a
 # half cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$, advanced by a step hook
-# on the optimizer because `d2l.train_ch5` only calls `optimizer.step()`.
+# on the optimizer (`d2l.cosine_schedule`) because `d2l.train_ch5` only calls `optimizer.step()`.
 
 # %%
-def cosine_schedule(optimizer, total_steps):
-    """Lower the learning rate along half a cosine, advancing after every optimizer step."""
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
-    return schedule
-
-
 lr, num_epochs, batch_size = 0.1, 10, 128
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
-cosine_schedule(optimizer, num_epochs * len(train_iter))
+d2l.cosine_schedule(optimizer, num_epochs * len(train_iter))
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
@@ -294,11 +283,11 @@ with torch.device("meta"):
     ours121 = densenet_bc()
     tv121 = torchvision.models.densenet121(weights=None)
 weight_layers = [m for m in ours121.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-print(f"DenseNet-121: {len(weight_layers)} weight layers; ours {num_params(ours121):,} "
-      f"parameters, torchvision {num_params(tv121):,}")
+print(f"DenseNet-121: {len(weight_layers)} weight layers; ours {d2l.num_params(ours121):,} "
+      f"parameters, torchvision {d2l.num_params(tv121):,}")
 assert len(weight_layers) == 121
 assert ours121.fc.in_features == tv121.classifier.in_features == 1024
-assert num_params(ours121) == num_params(tv121) == 7_978_856
+assert d2l.num_params(ours121) == d2l.num_params(tv121) == 7_978_856
 assert [p.shape for p in ours121.parameters()] == [p.shape for p in tv121.parameters()]
 
 # %% [markdown]

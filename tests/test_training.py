@@ -178,3 +178,20 @@ def test_try_gpu_and_get_device():
     assert d2l.get_device("cpu") == torch.device("cpu")
     with pytest.raises(TypeError, match="device"):
         d2l.get_device(3)
+
+
+def test_cosine_schedule_follows_the_formula_per_step():
+    import math
+    w = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=0.2)
+    d2l.cosine_schedule(opt, 10)
+    for _ in range(4):
+        w.grad = torch.ones(1)
+        opt.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * (1 + math.cos(math.pi * 4 / 10)))
+    with pytest.raises(ValueError, match="total_steps"):
+        d2l.cosine_schedule(opt, 0)
+
+
+def test_num_params_counts_weights_and_biases():
+    assert d2l.num_params(nn.Linear(3, 4)) == 16
