@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 
 EPOCH = re.compile(r"^epoch (\d+)/(\d+), loss ([\d.naif]+), train acc ([\d.]+), test acc ([\d.]+), "
                    r"([\d.]+) sec", re.M)
-TARGET = re.compile(r"^\s*(\w+)\s*=\s*d2l\.train_ch[35]\(", re.M)
+TARGET = re.compile(r"^\s*([\w\[\]]+)\s*=\s*d2l\.train_ch[35]\(", re.M)
 
 
 def runs_in(nb) -> list[dict]:
@@ -34,10 +34,13 @@ def runs_in(nb) -> list[dict]:
         epochs = EPOCH.findall(text)
         if not epochs:
             continue
-        names = TARGET.findall(cell.source) or ["(unnamed)"]
-        last = epochs[-1]
-        runs.append({"run": names[0], "epochs": int(last[0]), "train_acc": float(last[3]),
-                     "test_acc": float(last[4]), "seconds": sum(float(e[5]) for e in epochs)})
+        name = (TARGET.findall(cell.source) or ["(unnamed)"])[0]
+        starts = [i for i, e in enumerate(epochs) if e[0] == "1"] + [len(epochs)]
+        for k, (a, b) in enumerate(zip(starts, starts[1:])):  # a cell may train several nets
+            last = epochs[b - 1]
+            runs.append({"run": name if len(starts) == 2 else f"{name} #{k + 1}",
+                         "epochs": int(last[0]), "train_acc": float(last[3]),
+                         "test_acc": float(last[4]), "seconds": sum(float(e[5]) for e in epochs[a:b])})
     return runs
 
 
