@@ -1,7 +1,8 @@
 """Redraw every figure the notebooks show: `python Pics/make_figures.py` (or name chapters:
 `python Pics/make_figures.py 01 06`).
 
-Each chapter's drawing code lives in Pics/scripts/NN_topic.py and writes its files into Pics/.
+Each chapter's drawing code lives in Pics/scripts/NN_topic.py and writes its files into Pics/;
+Pics/scripts/diagram.py holds the pieces several architecture figures share.
 """
 
 import runpy
@@ -18,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(chapters: list[str]) -> None:
+    sys.path.insert(0, str(HERE / "scripts"))  # the scripts share Pics/scripts/diagram.py
     for script in sorted((HERE / "scripts").glob("[0-9][0-9]_*.py")):
         if not chapters or script.name[:2] in chapters:
             print(f"drawing {script.name}")

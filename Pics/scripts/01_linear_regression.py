@@ -1,12 +1,11 @@
 """Figures of 01_linear_regression: the model as a one-neuron network, and what squared loss
 measures (vertical residuals of a line fitted to noisy points)."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1]
+from diagram import save
+
 
 
 def single_neuron() -> None:
@@ -28,8 +27,7 @@ def single_neuron() -> None:
     ax.set_ylim(-1.0, 2.0)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.savefig(OUT / "01_single_neuron.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "01_single_neuron.svg")
 
 
 def squared_loss() -> None:
@@ -46,8 +44,7 @@ def squared_loss() -> None:
     ax.set_xlabel("$x$")
     ax.set_ylabel("$y$")
     ax.legend(fontsize=8, loc="upper left")
-    fig.savefig(OUT / "01_squared_loss.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "01_squared_loss.svg")
 
 
 if __name__ == "__main__":

@@ -1,18 +1,10 @@
 """Figures of notebooks/02_softmax_regression: the one-layer network and what softmax and
 cross-entropy do to a row of scores. Run through `python Pics/make_figures.py 02`."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-PICS = Path(__file__).resolve().parent.parent
-
-
-def save(fig, name):
-    fig.savefig(PICS / name, bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    print(f"  wrote Pics/{name}")
+from diagram import save
 
 
 def network():

@@ -1,18 +1,10 @@
 """Figures of notebooks/03_mlp: the one-hidden-layer network and a living vs a dead ReLU unit.
 Run through `python Pics/make_figures.py 03`."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-PICS = Path(__file__).resolve().parent.parent
-
-
-def save(fig, name):
-    fig.savefig(PICS / name, bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    print(f"  wrote Pics/{name}")
+from diagram import save
 
 
 def layer(ax, x, names, top, bottom, color):

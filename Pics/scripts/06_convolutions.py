@@ -1,13 +1,12 @@
 """Figures of notebooks/06_convolutions: a cross-correlation step, padding with stride, and how
 the receptive field grows through a stack of convolutions. Run `python Pics/make_figures.py 06`."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-PICS = Path(__file__).resolve().parents[1]
+from diagram import save
+
 HIGHLIGHT = "#f4b942"
 PAD = "#dddddd"
 
@@ -23,11 +22,6 @@ def grid(ax, values, x0, y0, title, marked=(), fill=None, fmt="{:g}"):
             ax.text(x0 + j + 0.5, y0 - i - 0.5, fmt.format(values[i][j]), ha="center",
                     va="center", fontsize=11)
     ax.text(x0 + cols / 2, y0 + 0.35, title, ha="center", va="bottom", fontsize=11)
-
-
-def save(fig, name):
-    fig.savefig(PICS / name, bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
 
 
 def cross_correlation():

@@ -1,12 +1,11 @@
 """Figures of notebooks/12_googlenet: the Inception block's four parallel paths, and GoogLeNet's
 stages for 96×96 Fashion-MNIST. Run `python Pics/make_figures.py 12`."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 
-PICS = Path(__file__).resolve().parents[1]
+from diagram import arrow, save, stage_row
+
 CONV1, CONV, POOL, JOIN = "#c6dbef", "#9ecae1", "#fdd0a2", "#c7e9c0"
 
 
@@ -15,10 +14,6 @@ def box(ax, x, y, text, colour, w=1.9, h=0.6, size=9):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.03",
                                 facecolor=colour, edgecolor="black"))
     ax.text(x, y, text, ha="center", va="center", fontsize=size)
-
-
-def arrow(ax, start, end):
-    ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", lw=1.1))
 
 
 def inception_block():
@@ -46,8 +41,7 @@ def inception_block():
     ax.set_xlim(-1.2, 8.4)
     ax.set_ylim(-1.0, 4.5)
     ax.axis("off")
-    fig.savefig(PICS / "12_inception_block.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "12_inception_block.svg")
 
 
 def googlenet_stages():
@@ -61,21 +55,11 @@ def googlenet_stages():
     sizes = ["", "64×24×24", "192×12×12", "480×6×6", "832×3×3", "1024×1×1", "10"]
     fig, ax = plt.subplots(figsize=(12, 1.9))
     width, gap = 1.75, 0.3
-    for i, ((text, colour), size) in enumerate(zip(stages, sizes)):
-        x = i * (width + gap)
-        ax.add_patch(FancyBboxPatch((x, 0), width, 1.0, boxstyle="round,pad=0.03",
-                                    facecolor=colour, edgecolor="black"))
-        ax.text(x + width / 2, 0.5, text, ha="center", va="center", fontsize=8)
-        ax.text(x + width / 2, -0.2, size, ha="center", va="top", fontsize=8, color="#444444")
-        if i:
-            arrow(ax, (x - gap, 0.5), (x, 0.5))
+    stage_row(ax, stages, sizes, width, gap)
     ax.text(0, 1.2, "channels × height × width after each stage; every max pool has stride 2",
             fontsize=8, va="bottom")
-    ax.set_xlim(-0.1, len(stages) * (width + gap))
-    ax.set_ylim(-0.6, 1.15)
     ax.axis("off")
-    fig.savefig(PICS / "12_googlenet.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "12_googlenet.svg")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@
 projection shortcut, and the bottleneck block of ResNet-50/152. Run
 `python Pics/make_figures.py 13`."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyBboxPatch
 
-PICS = Path(__file__).resolve().parents[1]
+import diagram
+from diagram import save, stage_row
+
 CONV, NORM, ACT, SKIP = "#9ecae1", "#fdd0a2", "#c7e9c0", "#dadaeb"
 BOX_W, BOX_H, STEP = 3.0, 0.55, 0.85
 
@@ -20,7 +20,7 @@ def box(ax, x, y, text, colour):
 
 
 def arrow(ax, start, end):
-    ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", lw=1.2))
+    diagram.arrow(ax, start, end, lw=1.2)
 
 
 def block(ax, title, layers, shortcut=None):
@@ -77,8 +77,7 @@ def residual_blocks():
     block(axes[0], "identity shortcut", basic)
     block(axes[1], "1×1 projection shortcut", strided, shortcut="1×1 conv,\nstride s + BN")
     block(axes[2], "bottleneck (expansion 4)", bottleneck, shortcut="1×1 conv, 4c,\nstride s + BN")
-    fig.savefig(PICS / "13_residual_blocks.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "13_residual_blocks.svg")
 
 
 def resnet18_stages():
@@ -94,21 +93,11 @@ def resnet18_stages():
              "512×1×1", "10"]
     fig, ax = plt.subplots(figsize=(12, 2.0))
     width, gap = 1.45, 0.3
-    for i, ((text, colour), size) in enumerate(zip(stages, sizes)):
-        x = i * (width + gap)
-        ax.add_patch(FancyBboxPatch((x, 0), width, 1.0, boxstyle="round,pad=0.03",
-                                    facecolor=colour, edgecolor="black"))
-        ax.text(x + width / 2, 0.5, text, ha="center", va="center", fontsize=8)
-        ax.text(x + width / 2, -0.2, size, ha="center", va="top", fontsize=8, color="#444444")
-        if i:
-            arrow(ax, (x - gap, 0.5), (x, 0.5))
-    ax.set_xlim(-0.1, len(stages) * (width + gap))
-    ax.set_ylim(-0.6, 1.15)
+    stage_row(ax, stages, sizes, width, gap, arrow_lw=1.2)
     ax.text(0, 1.25, "stages 2–4 open with a stride-2 block and a 1×1 projection shortcut; "
             "the sizes below are channels × height × width", fontsize=8, va="bottom")
     ax.axis("off")
-    fig.savefig(PICS / "13_resnet18.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "13_resnet18.svg")
 
 
 if __name__ == "__main__":

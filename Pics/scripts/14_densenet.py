@@ -2,12 +2,11 @@
 earlier outputs) followed by a transition layer, and DenseNet's stages for 96×96 Fashion-MNIST.
 Run `python Pics/make_figures.py 14`."""
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-PICS = Path(__file__).resolve().parents[1]
+from diagram import save, stage_row
+
 LAYER, TRANS, DATA, HEAD = "#9ecae1", "#fdd0a2", "#f0f0f0", "#c7e9c0"
 COLOURS = ["#636363", "#3182bd", "#e6550d", "#31a354", "#756bb1"]
 
@@ -56,8 +55,7 @@ def dense_block():
     ax.set_ylim(-3.1, 2.8)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.savefig(PICS / "14_dense_block.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "14_dense_block.svg")
 
 
 def densenet_stages():
@@ -72,23 +70,12 @@ def densenet_stages():
              "120×3×3", "248×3×3", "248×1×1", "10"]
     fig, ax = plt.subplots(figsize=(14, 1.9))
     width, gap = 1.45, 0.25
-    for i, ((text, colour), size) in enumerate(zip(stages, sizes)):
-        x = i * (width + gap)
-        ax.add_patch(FancyBboxPatch((x, 0), width, 1.0, boxstyle="round,pad=0.03",
-                                    facecolor=colour, edgecolor="black"))
-        ax.text(x + width / 2, 0.5, text, ha="center", va="center", fontsize=7.5)
-        ax.text(x + width / 2, -0.2, size, ha="center", va="top", fontsize=8, color="#444444")
-        if i:
-            ax.annotate("", xy=(x, 0.5), xytext=(x - gap, 0.5),
-                        arrowprops=dict(arrowstyle="->", lw=1.1))
+    stage_row(ax, stages, sizes, width, gap, fontsize=7.5)
     ax.text(0, 1.2, "channels × height × width after each step: every dense block adds "
             "4 × 32 = 128 channels, every transition halves channels, height and width",
             fontsize=8, va="bottom")
-    ax.set_xlim(-0.1, len(stages) * (width + gap))
-    ax.set_ylim(-0.6, 1.15)
     ax.axis("off")
-    fig.savefig(PICS / "14_densenet.svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    save(fig, "14_densenet.svg")
 
 
 if __name__ == "__main__":
