@@ -7,7 +7,6 @@ import numpy as np
 from diagram import save
 
 
-
 def single_neuron() -> None:
     fig, ax = plt.subplots(figsize=(4, 2.4))
     inputs = [(0.0, 1.6, "$x_1$"), (0.0, 0.8, "$x_2$"), (0.0, -0.2, "$x_d$")]
