@@ -75,6 +75,24 @@ print("test pictures per class:", counts.tolist())
 assert (counts == counts[0]).all()
 
 # %% [markdown]
+# Where did the pictures come from? `d2l.locate_fashion_mnist()` looks, in order, at a `root=`
+# folder, `$D2LMINI_DATA`, the user cache `d2l.cache_dir()`, Debian's
+# `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`), and only then downloads.
+# Whatever it finds, it checks the MD5 sum of each file's decompressed contents: a damaged file
+# raises `d2l.CorruptDataError` naming the file and both sums, and no data at all raises
+# `d2l.DataNotFoundError` listing the ways to provide it. The images then live in memory as
+# `uint8` tensors; the loaders (`d2l.InMemoryLoader`) cut whole batches out of them and scale them,
+# with no per-image conversion. In the smoke profile `d2l.balanced_subset` keeps the first few
+# pictures of every class, which is why the counts above are equal in both profiles.
+
+# %%
+for name, path in d2l.locate_fashion_mnist().items():
+    print(f"{name:<24} {path}")
+print(type(train_iter).__name__, "holding", len(train_iter.images), "training images of dtype",
+      train_iter.images.dtype)
+assert train_iter.images.dtype == torch.uint8 and len(train_iter.images) % 10 == 0
+
+# %% [markdown]
 # The class numbers mean little to a person; `d2l.get_fashion_mnist_labels` turns them into
 # names, and `d2l.show_fashion_mnist` draws a row of pictures with a title each.
 
