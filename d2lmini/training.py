@@ -37,9 +37,6 @@ class Timer:
         self.times.append(time.perf_counter() - self._t0)
         return self.times[-1]
 
-    def sum(self) -> float:
-        return sum(self.times)
-
 
 def _check_epochs(num_epochs: object) -> None:
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
@@ -140,8 +137,7 @@ def _loss_sum_and_mean(loss: Callable, y_hat: torch.Tensor, y: torch.Tensor):
 def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
          num_epochs: int, step: Callable) -> dict[str, list[float]]:
     """The epoch loop shared by train_ch3 and train_ch5. `step(X, y)` updates the parameters on
-    one batch and returns `(summed loss, predictions)`."""
-    _check_epochs(num_epochs)
+    one batch and returns `(summed loss, predictions)`. The callers have checked `num_epochs`."""
     run = cap_epochs(num_epochs)
     if run < num_epochs:
         print(f"({current_profile().name} profile: {run} of {num_epochs} epochs)")
