@@ -38,7 +38,7 @@ def test_notebook_is_stripped(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_py_percent_twin_is_in_sync(path):
-    twin = path.with_suffix(".py")
+    twin = path.parent / "py" / f"{path.stem}.py"  # jupytext.toml: formats = "ipynb,py//py:percent"
     assert twin.is_file(), f"{path.name} has no py:percent twin"
     cells = [(c.cell_type, c.source.strip()) for c in jupytext.read(path).cells]
     twin_cells = [(c.cell_type, c.source.strip()) for c in jupytext.read(twin).cells]
@@ -63,9 +63,38 @@ def test_figures_exist_and_are_drawn_by_repo_code(path):
         assert name in scripts, f"Pics/{name} is not drawn by any Pics/scripts/*.py"
 
 
-@pytest.mark.parametrize("name", d2l.__all__)
-def test_public_names_are_documented_with_their_notebook(name):
-    obj = getattr(d2l, name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_control_characters_in_any_cell(path):
+    # a "\a" typed into a LaTeX string once turned \approx into BEL + "pprox"
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        bad = sorted({f"U+{ord(ch):04X}" for ch in "".join(cell["source"])
+                      if ord(ch) < 32 and ch not in "\n\t" or 127 <= ord(ch) < 160})
+        assert not bad, f"{path.name} cell {i} holds control characters {bad}"
+
+
+def test_twins_are_out_of_the_chapter_list():
+    assert not list((ROOT / "notebooks").glob("*.py")), "py twins belong in notebooks/py/"
+    assert sorted(p.stem for p in (ROOT / "notebooks" / "py").glob("*.py")) == CHAPTERS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_at_least_three_checked_exercises(path):
+    cells = [c for c in json.loads(path.read_text())["cells"]
+             if "exercise" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) >= 3, f"{path.name} has {len(cells)} exercise-tagged cells; at least 3 are required"
+    for cell in cells:
+        source = "".join(cell["source"])
+        assert cell["cell_type"] == "code" and "d2l.exercises.check_" in source, \
+            f"{path.name}: an exercise cell must call a check from d2l.exercises:\n{source}"
+
+
+def _documented_names():
+    yield from ((name, getattr(d2l, name)) for name in d2l.__all__)
+    yield from ((f"exercises.{name}", getattr(d2l.exercises, name)) for name in d2l.exercises.__all__)
+
+
+@pytest.mark.parametrize("name,obj", list(_documented_names()), ids=lambda v: v if isinstance(v, str) else "")
+def test_public_names_are_documented_with_their_notebook(name, obj):
     if not (inspect.isfunction(obj) or inspect.isclass(obj)):
         return  # constants such as CLASS_NAMES are documented in their module
     doc = inspect.getdoc(obj) or ""

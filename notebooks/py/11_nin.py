@@ -1,17 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.16.0
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 11 · NiN: 1 × 1 convolutions and global average pooling
 #
@@ -234,7 +220,7 @@ assert d2l.num_params(net) < 0.1 * d2l.num_params(vgg_head)  # the whole of NiN 
 # with learning rate 0.01, momentum 0.9 and weight decay 0.0005, ten epochs.
 #
 # NiN without batch normalisation is known for getting stuck at the start: the loss sits at
-# $\ln 10 pprox 2.303$, the value for uniform guesses, sometimes for epochs. Random initial
+# $\ln 10 \approx 2.303$, the value for uniform guesses, sometimes for epochs. Random initial
 # class maps give random scores; the quickest way for SGD to lower the loss is to shrink every
 # score towards zero, and the weights that do so also shrink the gradient that reaches the
 # earlier blocks. In a short test run of ours (CPU, 96 × 96 inputs, 240 minibatches of 64) the

@@ -1,0 +1,115 @@
+"""The machinery every exercise check shares: stub detection, calling the learner's code, and
+feedback that says which case failed and why.
+
+A check is a function decorated with `@exercise("02.1 stable softmax")`. Inside it, `call(answer,
+*args)` runs the learner's function, `require(condition, feedback)` and `close(got, want,
+feedback)` compare against the reference. The decorator turns the outcome into what the learner
+sees when the cell runs:
+
+- an untouched stub (a function that raises `NotImplementedError`, or the value `None` / `...`)
+  prints "not attempted yet" and does not fail, so CI passes with the exercises undone;
+- a wrong answer raises `ExerciseFailed` whose message is the specific feedback (red in Jupyter);
+- a right answer prints one line saying what was checked.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+
+class ExerciseFailed(AssertionError):
+    """A learner's exercise answer is wrong; the message says which case failed and hints why
+    (01_linear_regression)."""
+
+
+class _NotAttempted(Exception):
+    """Raised inside a check when the answer is still the stub."""
+
+
+def is_stub(answer: Any) -> bool:
+    """True for the placeholders the notebooks hand out: `None` and `...`."""
+    return answer is None or answer is Ellipsis
+
+
+def call(answer: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run the learner's function on one case. A stub's `NotImplementedError` means "not
+    attempted"; any other exception, or a forgotten `return`, becomes feedback naming the case."""
+    if is_stub(answer):
+        raise _NotAttempted
+    if not callable(answer):
+        raise ExerciseFailed(f"expected a function, got {type(answer).__name__}: define it with def")
+    try:
+        result = answer(*args, **kwargs)
+    except NotImplementedError:
+        raise _NotAttempted from None
+    except Exception as err:  # the learner's own bug: show it with the case that triggered it
+        raise ExerciseFailed(f"your function raised {type(err).__name__}: {err} "
+                             f"(on {_describe_args(args, kwargs)})") from err
+    if result is None:
+        raise ExerciseFailed("your function returned None: did you forget `return`?")
+    return result
+
+
+def value(answer: Any) -> Any:
+    """The learner's value, or "not attempted" while it is still `None` / `...`."""
+    if is_stub(answer):
+        raise _NotAttempted
+    return answer
+
+
+def require(condition: bool, feedback: str) -> None:
+    """Fail with `feedback` unless `condition` holds."""
+    if not condition:
+        raise ExerciseFailed(feedback)
+
+
+def close(got: Any, want: torch.Tensor, feedback: str, atol: float = 1e-5, rtol: float = 1e-4) -> None:
+    """Fail with `feedback` unless `got` is a tensor of `want`'s shape with values close to it.
+    A wrong type or shape gets its own message, since that is usually the first thing to fix."""
+    if not isinstance(got, torch.Tensor):
+        raise ExerciseFailed(f"expected a tensor, got {type(got).__name__}; {feedback}")
+    if tuple(got.shape) != tuple(want.shape):
+        raise ExerciseFailed(f"expected shape {tuple(want.shape)}, got {tuple(got.shape)}; {feedback}")
+    got = got.detach().to(want.dtype) if got.is_floating_point() or want.is_floating_point() else got
+    if not torch.allclose(got.detach().cpu(), want.cpu(), atol=atol, rtol=rtol, equal_nan=False):
+        raise ExerciseFailed(feedback)
+
+
+def exercise(title: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Decorate a check: print "not attempted yet" for a stub, raise `ExerciseFailed` with the
+    feedback for a wrong answer, print what was verified for a right one."""
+
+    def decorate(check: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(check)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                verified = check(*args, **kwargs)
+            except _NotAttempted:
+                print(f"Exercise {title}: not attempted yet (replace the stub with your answer "
+                      "and run the cell again)")
+                return
+            except ExerciseFailed as err:
+                raise ExerciseFailed(f"Exercise {title}: {err}") from None
+            print(f"Exercise {title}: correct" + (f" ({verified})" if verified else ""))
+
+        return run
+
+    return decorate
+
+
+def _describe_args(args: tuple, kwargs: dict) -> str:
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    return "input " + ", ".join(parts) if parts else "no input"
+
+
+def _short(x: Any) -> str:
+    if isinstance(x, torch.Tensor):
+        if x.numel() <= 6:
+            return f"tensor {x.tolist()}"
+        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."

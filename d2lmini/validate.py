@@ -1,0 +1,112 @@
+"""Argument checks shared by every public helper: one place, one voice.
+
+Each check raises at the call with a message of the form `name must be ..., got ...`, naming the
+argument the learner passed, so a mistake is caught where it is made instead of surfacing as a
+torch internal error, a `ZeroDivisionError` or, worse, a silently wrong number. Checks run once
+per call, never per batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+
+def describe(value: Any) -> str:
+    """A short description of what came: the value for small scalars, type and shape otherwise."""
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):
+        return f"a numpy {getattr(value, 'dtype', '')} array of shape {tuple(value.shape)}"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def fail(name: str, expected: str, value: Any, hint: str = "", error: type[Exception] = ValueError):
+    """Raise `error` saying `name must be <expected>, got <what came>` (plus an optional hint)."""
+    message = f"{name} must be {expected}, got {describe(value)}"
+    raise error(message + (f"; {hint}" if hint else ""))
+
+
+def positive_int(name: str, value: Any) -> int:
+    """`value` if it is an int >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail(name, "a positive int", value, error=TypeError)
+    if value < 1:
+        fail(name, "a positive int", value)
+    return value
+
+
+def positive_number(name: str, value: Any) -> float:
+    """`value` as a float if it is a finite real number > 0 (a 0-d tensor is accepted)."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(name, "a positive number", value, error=TypeError)
+    if not math.isfinite(value) or value <= 0:
+        fail(name, "a finite positive number", value)
+    return float(value)
+
+
+def fraction(name: str, value: Any) -> float:
+    """`value` as a float if it is a real number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(name, "a number in [0, 1]", value, error=TypeError)
+    if not 0 <= value <= 1:
+        fail(name, "a number in [0, 1]", value)
+    return float(value)
+
+
+def tensor(name: str, value: Any, ndim: int | tuple[int, ...] | None = None,
+           floating: bool = False) -> torch.Tensor:
+    """`value` if it is a torch tensor with the given number of dimensions (one of them, when a
+    tuple) and, with `floating`, a floating-point dtype."""
+    if not isinstance(value, torch.Tensor):
+        fail(name, "a torch.Tensor", value, hint="convert it with torch.as_tensor(...)"
+             if type(value).__module__ == "numpy" else "", error=TypeError)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if value.ndim not in allowed:
+            dims = " or ".join(f"{d}-D" for d in allowed)
+            fail(name, f"a {dims} tensor", value)
+    if floating and not value.is_floating_point():
+        fail(name, "a floating-point tensor", value, hint="convert it with .float()", error=TypeError)
+    return value
+
+
+def module(name: str, value: Any) -> torch.nn.Module:
+    """`value` if it is an `nn.Module`."""
+    if not isinstance(value, torch.nn.Module):
+        fail(name, "a torch.nn.Module", value, error=TypeError)
+    return value
+
+
+def parameter_list(name: str, value: Any) -> list[torch.Tensor]:
+    """A list of tensors from a list or tuple of tensors. Generators are refused: they are used up
+    after one pass, so a training loop that reads them every step would train nothing after the
+    first."""
+    if isinstance(value, torch.Tensor):
+        fail(name, "a list of tensors", value, hint="wrap a single tensor in a list: [w]",
+             error=TypeError)
+    if not isinstance(value, (list, tuple)):
+        hint = ("a generator such as net.parameters() is used up after one pass; "
+                "pass list(net.parameters())") if isinstance(value, Iterable) else ""
+        fail(name, "a list of tensors", value, hint=hint, error=TypeError)
+    if not value:
+        fail(name, "a non-empty list of tensors", value)
+    for i, p in enumerate(value):
+        if not isinstance(p, torch.Tensor):
+            fail(f"{name}[{i}]", "a tensor", p, error=TypeError)
+    return list(value)
+
+
+def one_of(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """`value` if it is one of `choices`."""
+    choices = list(choices)
+    if value not in choices:
+        fail(name, "one of " + ", ".join(map(repr, choices)), value)
+    return value

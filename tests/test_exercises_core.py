@@ -1,0 +1,71 @@
+"""The exercise machinery itself: stubs report "not attempted yet" without failing, a wrong
+answer fails with its feedback, a right one says what was verified."""
+
+import pytest
+import torch
+
+from d2lmini.exercises import _core
+from d2lmini.exercises._core import ExerciseFailed, call, close, exercise, require, value
+
+
+@exercise("0.1 double")
+def check_double(fn):
+    for x in (torch.tensor([1.0, -2.0]), torch.zeros(3)):
+        close(call(fn, x), 2 * x, f"double({x.tolist()}) is wrong: multiply by 2")
+    return "two inputs"
+
+
+@exercise("0.2 answer")
+def check_answer(answer):
+    require(value(answer) == 42, f"{answer} is not the answer: think about the question")
+
+
+def stub(x):
+    raise NotImplementedError
+
+
+def test_stub_function_is_not_attempted(capsys):
+    check_double(stub)
+    assert "Exercise 0.1 double: not attempted yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("placeholder", [None, ...])
+def test_stub_value_is_not_attempted(capsys, placeholder):
+    check_answer(placeholder)
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_right_answer_says_what_was_verified(capsys):
+    check_double(lambda x: x * 2)
+    check_answer(42)
+    out = capsys.readouterr().out
+    assert "Exercise 0.1 double: correct (two inputs)" in out and "Exercise 0.2 answer: correct" in out
+
+
+def test_wrong_answer_fails_with_feedback():
+    with pytest.raises(ExerciseFailed, match=r"^Exercise 0.1 double: double\(\[1.0, -2.0\]\) is wrong"):
+        check_double(lambda x: x * 3)
+    with pytest.raises(ExerciseFailed, match="7 is not the answer"):
+        check_answer(7)
+
+
+def test_exercise_failed_is_an_assertion_error():
+    # so nbval and pytest show it as a failed check, in red
+    assert issubclass(ExerciseFailed, AssertionError)
+
+
+def test_learner_bugs_become_feedback_naming_the_case():
+    with pytest.raises(ExerciseFailed, match=r"raised ZeroDivisionError: .*on input tensor \[1.0, -2.0\]"):
+        check_double(lambda x: 1 / 0)
+    with pytest.raises(ExerciseFailed, match="returned None: did you forget `return`"):
+        check_double(lambda x: None)
+    with pytest.raises(ExerciseFailed, match="expected shape \\(2,\\), got \\(1, 2\\)"):
+        check_double(lambda x: (2 * x).reshape(1, -1))
+    with pytest.raises(ExerciseFailed, match="expected a tensor, got list"):
+        check_double(lambda x: (2 * x).tolist())
+    with pytest.raises(ExerciseFailed, match="expected a function, got int"):
+        check_double(3)
+
+
+def test_describe_args_shortens_large_tensors():
+    assert _core._short(torch.zeros(10, 10)) == "a torch.float32 tensor of shape (10, 10)"
