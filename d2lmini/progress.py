@@ -1,0 +1,107 @@
+"""What a learner sees while a model trains: a progress bar inside each epoch and, after the first
+batches, an estimate of the whole run.
+
+The bar is tqdm's (`tqdm.auto`: a widget in Jupyter, a single redrawn line in a terminal). Its
+per-batch cost is one counter update; tqdm redraws at most a few times a second. The estimate is
+taken once, so the loop never waits on the device to time a batch more than once per run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import torch
+
+# A run longer than this on a CPU gets one line pointing at the faster alternatives.
+LONG_RUN_SECONDS = 30 * 60
+# The estimate is taken after this many batches, or at the end of the first epoch if it is shorter.
+ESTIMATE_AFTER_BATCHES = 5
+
+
+def num_examples(data_iter: Iterable) -> int | None:
+    """How many examples one pass over `data_iter` yields, when the loader can tell without
+    iterating (d2lmini's loaders and torch DataLoaders can); None otherwise."""
+    images = getattr(data_iter, "images", None)
+    if isinstance(images, torch.Tensor):
+        return len(images)
+    dataset = getattr(data_iter, "dataset", None)
+    try:
+        return len(dataset) if dataset is not None else None
+    except TypeError:
+        return None
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class RunProgress:
+    """The bar of the current epoch and the one-off estimate of the whole run
+    (02_softmax_regression)."""
+
+    def __init__(self, num_epochs: int, train_iter: Iterable, test_iter: Iterable,
+                 device: torch.device):
+        self.num_epochs, self.device = num_epochs, device
+        self.num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
+        self.train_examples = num_examples(train_iter)
+        self.test_examples = num_examples(test_iter)
+        self.bar = None
+        self._estimated = False
+        self._t0 = time.perf_counter()
+
+    def start_epoch(self, epoch: int) -> None:
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=self.train_examples, desc=f"epoch {epoch}/{self.num_epochs}",
+                        unit="ex", unit_scale=True, leave=False, dynamic_ncols=True)
+
+    def batch_done(self, batch: int, batch_examples: int) -> None:
+        """Advance the bar; after the first few batches, print the estimate (one time only)."""
+        self.bar.set_postfix_str(f"batch {batch + 1}/{self.num_batches or '?'}", refresh=False)
+        self.bar.update(batch_examples)
+        if not self._estimated and batch + 1 == ESTIMATE_AFTER_BATCHES:
+            self._estimate(batch + 1)
+
+    def end_epoch(self, batches_done: int) -> None:
+        self.close()
+        if not self._estimated:  # an epoch shorter than the estimate window
+            self._estimate(batches_done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _estimate(self, batches_done: int) -> None:
+        """Print the projected duration of the whole run from the batches timed so far. Evaluation
+        is counted at a third of a training step per example (a forward pass, no backward)."""
+        self._estimated = True
+        if self.num_batches is None or batches_done == 0:
+            return
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # once per run, so the timing is real
+        per_batch = (time.perf_counter() - self._t0) / batches_done
+        train = per_batch * self.num_batches * self.num_epochs
+        evaluate = 0.0
+        if self.train_examples and self.test_examples:
+            per_example = per_batch * self.num_batches / self.train_examples
+            evaluate = per_example / 3 * self.test_examples * self.num_epochs
+        total = train + evaluate
+        message = (f"estimated time for {self.num_epochs} epoch(s) on {self.device}: about "
+                   f"{_minutes(total)} (from the first {batches_done} batch(es))")
+        if total > LONG_RUN_SECONDS and self.device.type == "cpu":
+            message += ("\nthat is long on a CPU: a GPU would take minutes (device=d2l.try_gpu() "
+                        "picks one when there is one), or run the quick profile with "
+                        "D2LMINI_PROFILE=smoke; Ctrl-C (or Jupyter's stop button) ends training "
+                        "early and keeps the finished epochs")
+        self._write(message)
+
+    def _write(self, message: str) -> None:
+        if self.bar is not None:
+            self.bar.write(message)
+        else:
+            print(message)
