@@ -65,17 +65,23 @@ def show_fashion_mnist(images: torch.Tensor, labels: Sequence[str]):
 class Animator:
     """Training curves redrawn in place after every epoch, inside Jupyter (02_softmax_regression).
 
+    The axes, their labels and the legend are drawn at once, before the first epoch ends; the
+    legend sits outside the axes, so it neither moves nor hides a curve.
     `Animator.in_notebook(num_epochs)` returns None outside Jupyter, so scripts only print."""
 
     def __init__(self, num_epochs: int, legend: Sequence[str] = ("train loss", "train acc", "test acc")):
         import matplotlib.pyplot as plt
         from IPython.display import display
         use_svg_display()
-        self.legend = list(legend)
         self.xs: list[float] = []
         self.ys: list[list[float]] = [[] for _ in legend]
-        self.fig, self.ax = plt.subplots(figsize=(3.5, 2.5))
-        self.num_epochs = num_epochs
+        self.fig, self.ax = plt.subplots(figsize=(4.8, 2.5), layout="constrained")
+        self.lines = [self.ax.plot([], [], marker="o", markersize=3, label=name)[0] for name in legend]
+        self.ax.set_xlabel("epoch")
+        self.ax.set_xlim(0.5, max(num_epochs, 1) + 0.5)
+        self.ax.set_ylim(0, 1)
+        self.ax.grid(True)
+        self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=8)
         plt.close(self.fig)  # shown through the display handle only, not again at cell end
         self.handle = display(self.fig, display_id=True)
 
@@ -85,13 +91,9 @@ class Animator:
 
     def add(self, x: float, ys: Sequence[float]) -> None:
         self.xs.append(x)
-        for series, y in zip(self.ys, ys):
+        for line, series, y in zip(self.lines, self.ys, ys):
             series.append(y)
-        self.ax.cla()
-        for series, name in zip(self.ys, self.legend):
-            self.ax.plot(self.xs, series, marker="o" if len(self.xs) == 1 else None, label=name)
-        self.ax.set_xlabel("epoch")
-        self.ax.set_xlim(0.5, max(self.num_epochs, 1) + 0.5)
-        self.ax.grid(True)
-        self.ax.legend()
+            line.set_data(self.xs, series)
+        top = max(max(series) for series in self.ys if series)
+        self.ax.set_ylim(0, max(1.0, 1.05 * top))  # accuracies fit in [0, 1]; a loss may need more
         self.handle.update(self.fig)

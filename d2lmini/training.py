@@ -2,21 +2,27 @@
 
 Both loops keep their running sums on the device and read them once per epoch, so a GPU is
 never stalled by a per-batch `.item()`. A non-finite loss is tracked the same way and reported,
-with its epoch and batch, at the end of the epoch in which it appeared.
+with its epoch and batch, at the end of the epoch in which it appeared. Arguments are checked
+once per call and the first batch once per pass (shapes and dtypes only, no device sync). Ctrl-C,
+or Jupyter's stop button, ends training between batches and returns the finished epochs.
 """
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
+from . import validate
 from .device import get_device
 from .linear import sgd
 from .plotting import Animator
 from .profile import cap_epochs, current_profile
+from .progress import RunProgress
 
 
 class TrainingDiverged(RuntimeError):
@@ -38,11 +44,6 @@ class Timer:
         return self.times[-1]
 
 
-def _check_epochs(num_epochs: object) -> None:
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
-        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
-
-
 def _moved(data_iter: Iterable, device: torch.device) -> Iterable:
     """d2lmini's loaders make their batches on `device` directly; others are moved per batch."""
     mover = getattr(data_iter, "to", None)
@@ -62,12 +63,41 @@ def _correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat.argmax(dim=1) == y).sum()
 
 
+def _check_batch(X: object, y: object, iter_name: str) -> None:
+    """Refuse, on the first batch of a pass, what would give silently wrong numbers: labels shaped
+    (B, 1) broadcast against (B,) predictions and count B correct answers per example."""
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        validate.fail(f"each batch of {iter_name}", "a pair (X, y) of tensors", (X, y), error=TypeError)
+    if not X.is_floating_point():
+        validate.fail(f"the images X of {iter_name}", "a floating-point tensor", X, error=TypeError,
+                      hint="scale uint8 images with X.float() / 255 (d2l.load_data_* loaders do)")
+    if y.ndim != 1 or y.is_floating_point() or y.dtype == torch.bool:
+        validate.fail(f"the labels y of {iter_name}", "a 1-D integer tensor of class indices, shape "
+                      "(batch,)", y, hint="flatten (B, 1) labels with y.reshape(-1)"
+                      if y.ndim == 2 and y.shape[1] == 1 else "")
+    if len(X) != len(y):
+        validate.fail(f"the batches of {iter_name}", "pairs with as many images as labels",
+                      (X, y), hint=f"got {len(X)} images and {len(y)} labels")
+
+
+def _check_scores(y_hat: object, y: torch.Tensor) -> None:
+    if not isinstance(y_hat, torch.Tensor) or y_hat.ndim != 2 or len(y_hat) != len(y):
+        validate.fail("net(X)", f"class scores shaped (batch, num_classes) = ({len(y)}, ...)", y_hat,
+                      hint="end the net with a layer of num_classes outputs (and flatten first)")
+
+
 def evaluate_accuracy(data_iter: Iterable, net: Callable,
                       device: torch.device | str | None = None) -> float:
     """Fraction of correct predictions over `data_iter`, in eval mode and without gradients; the
     net's train/eval mode is restored afterwards. `device` defaults to the net's
     (02_softmax_regression)."""
+    _check_net(net)
+    _check_iterable("data_iter", data_iter)
     device = _net_device(net) if device is None else get_device(device)
+    return _accuracy(data_iter, net, device, "data_iter")
+
+
+def _accuracy(data_iter: Iterable, net: Callable, device: torch.device, iter_name: str) -> float:
     was_training = getattr(net, "training", None)
     if isinstance(net, nn.Module):
         net.eval()
@@ -75,16 +105,35 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable,
     count = 0
     try:
         with torch.no_grad():
-            for X, y in _moved(data_iter, device):
+            for batch, (X, y) in enumerate(_moved(data_iter, device)):
+                if batch == 0:
+                    _check_batch(X, y, iter_name)
                 X, y = X.to(device), y.to(device)
-                correct += _correct(net(X), y)
+                y_hat = net(X)
+                if batch == 0:
+                    _check_scores(y_hat, y)
+                correct += _correct(y_hat, y)
                 count += len(y)
     finally:
         if isinstance(net, nn.Module):
             net.train(was_training)
     if count == 0:
-        raise ValueError("data_iter yielded no examples")
+        validate.fail(iter_name, "an iterable that yields at least one batch", data_iter,
+                      hint="it yielded none (an empty list, or a generator already used up?)")
     return correct.item() / count
+
+
+def _check_net(net: object) -> None:
+    if not callable(net):
+        validate.fail("net", "a callable model (an nn.Module or a function of X)", net, error=TypeError)
+
+
+def _check_iterable(name: str, data: object) -> None:
+    if isinstance(data, torch.Tensor) or not isinstance(data, Iterable):
+        validate.fail(name, "an iterable of (X, y) batches, such as a d2l.load_data_* loader", data,
+                      error=TypeError)
+    if hasattr(data, "__len__") and len(data) == 0:
+        validate.fail(name, "an iterable that yields at least one batch", data, hint="it is empty")
 
 
 class _EpochStats:
@@ -112,13 +161,17 @@ class _EpochStats:
                 f"training diverged: the loss became NaN or inf at epoch {epoch}, batch "
                 f"{first_bad + 1} of {num_batches}; lower the learning rate or check the loss")
         if self.count == 0:
-            raise ValueError("train_iter yielded no examples")
+            validate.fail("train_iter", "an iterable that yields at least one batch", None,
+                          hint="it yielded none (a generator already used up?)")
         return self.loss.item() / self.count, self.correct.item() / self.count
 
 
 def _loss_sum_and_mean(loss: Callable, y_hat: torch.Tensor, y: torch.Tensor):
     """The minibatch loss both summed and averaged over its examples, whatever `loss` returns."""
     value = loss(y_hat, y)
+    if not isinstance(value, torch.Tensor):
+        validate.fail("loss(y_hat, y)", "a tensor (one loss per example, or their mean or sum)",
+                      value, error=TypeError)
     n = len(y)
     if value.ndim > 0:  # one loss per example
         if value.numel() != n:
@@ -137,31 +190,53 @@ def _loss_sum_and_mean(loss: Callable, y_hat: torch.Tensor, y: torch.Tensor):
 def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
          num_epochs: int, step: Callable) -> dict[str, list[float]]:
     """The epoch loop shared by train_ch3 and train_ch5. `step(X, y)` updates the parameters on
-    one batch and returns `(summed loss, predictions)`. The callers have checked `num_epochs`."""
+    one batch and returns `(summed loss, predictions)`. The callers have checked the arguments.
+
+    Ctrl-C (KeyboardInterrupt, also what Jupyter's stop button sends) ends the run at once: one
+    line says so, and the history of the epochs that finished is returned; the net keeps the
+    weights it has."""
     run = cap_epochs(num_epochs)
     if run < num_epochs:
         print(f"({current_profile().name} profile: {run} of {num_epochs} epochs)")
     history = {"train_loss": [], "train_acc": [], "test_acc": [], "seconds": []}
     animator = Animator.in_notebook(run)
-    num_batches = len(train_iter) if hasattr(train_iter, "__len__") else "?"
-    for epoch in range(1, run + 1):
-        if isinstance(net, nn.Module):
-            net.train()
-        timer, stats = Timer(), _EpochStats(device)
-        for batch, (X, y) in enumerate(_moved(train_iter, device)):
-            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            loss_sum, y_hat = step(X, y)
-            stats.add(batch, loss_sum, y_hat, y)
-        train_loss, train_acc = stats.finish(epoch, num_batches)
-        test_acc = evaluate_accuracy(test_iter, net, device)
-        seconds = timer.stop()
-        print(f"epoch {epoch}/{run}, loss {train_loss:.4f}, train acc {train_acc:.3f}, "
-              f"test acc {test_acc:.3f}, {seconds:.1f} sec, "
-              f"{stats.count / seconds:.0f} examples/sec")
-        for key, value in zip(history, (train_loss, train_acc, test_acc, seconds)):
-            history[key].append(value)
-        if animator is not None:
-            animator.add(epoch, (train_loss, train_acc, test_acc))
+    progress = RunProgress(run, train_iter, test_iter, device)
+    num_batches = progress.num_batches or "?"
+    epoch = 0
+    try:
+        for epoch in range(1, run + 1):
+            if isinstance(net, nn.Module):
+                net.train()
+            timer, stats = Timer(), _EpochStats(device)
+            progress.start_epoch(epoch)
+            batch = -1
+            for batch, (X, y) in enumerate(_moved(train_iter, device)):
+                if batch == 0:
+                    _check_batch(X, y, "train_iter")
+                X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                loss_sum, y_hat = step(X, y)
+                if batch == 0:
+                    _check_scores(y_hat, y)
+                stats.add(batch, loss_sum, y_hat, y)
+                progress.batch_done(batch, len(y))
+            progress.end_epoch(batch + 1)
+            train_loss, train_acc = stats.finish(epoch, num_batches)
+            test_acc = _accuracy(test_iter, net, device, "test_iter")
+            seconds = timer.stop()
+            print(f"epoch {epoch}/{run}, loss {train_loss:.4f}, train acc {train_acc:.3f}, "
+                  f"test acc {test_acc:.3f}, {seconds:.1f} sec, "
+                  f"{stats.count / seconds:.0f} examples/sec")
+            for key, value in zip(history, (train_loss, train_acc, test_acc, seconds)):
+                history[key].append(value)
+            if animator is not None:
+                animator.add(epoch, (train_loss, train_acc, test_acc))
+    except KeyboardInterrupt:
+        progress.close()
+        done = len(history["test_acc"])
+        print(f"training interrupted during epoch {epoch} of {run}: returning the history of the "
+              f"{done} finished epoch(s); the net keeps its current weights")
+    finally:
+        progress.close()
     return history
 
 
@@ -178,9 +253,31 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
     divided twice. `batch_size` is kept for the classic signature; the real size of each batch is
     used. Prints one line per epoch (examples/sec counts training examples over the epoch's whole
     time), draws live curves in Jupyter, returns the per-epoch history (02_softmax_regression)."""
-    _check_epochs(num_epochs)
-    if optimizer is None and (params is None or lr is None):
-        raise ValueError("train_ch3 needs either optimizer=... or both params=... and lr=...")
+    _check_net(net)
+    _check_iterable("train_iter", train_iter)
+    _check_iterable("test_iter", test_iter)
+    if not callable(loss):
+        validate.fail("loss", "a callable loss (e.g. d2l's cross_entropy or nn.CrossEntropyLoss())",
+                      loss, error=TypeError)
+    validate.positive_int("num_epochs", num_epochs)
+    validate.positive_int("batch_size", batch_size)
+    if optimizer is not None:
+        if params is not None or lr is not None:
+            raise ValueError("train_ch3 takes either optimizer=... or params=... and lr=..., got "
+                             "both; the optimizer has its own parameters and learning rate, so "
+                             "drop params and lr (or drop optimizer to step with d2l.sgd)")
+        _check_optimizer(optimizer, net)
+    else:
+        if params is None or lr is None:
+            missing = " and ".join(n for n, v in (("params", params), ("lr", lr)) if v is None)
+            raise ValueError(f"train_ch3 needs optimizer=... or both params=... and lr=...; "
+                             f"{missing} missing")
+        params = validate.parameter_list("params", params)
+        lr = validate.positive_number("lr", lr)
+        for i, p in enumerate(params):
+            if not p.requires_grad:
+                validate.fail(f"params[{i}]", "a tensor with requires_grad=True", p,
+                              hint="create it with requires_grad=True or call .requires_grad_()")
 
     def step(X, y):
         y_hat = net(X)
@@ -205,7 +302,12 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
     """Train a CNN with cross-entropy on `device` (None: the best available): moves the net and
     the batches there, prints one line per epoch (loss, train acc, test acc, seconds,
     examples/s), draws live curves in Jupyter and returns the per-epoch history (08_lenet)."""
-    _check_epochs(num_epochs)
+    validate.module("net", net)
+    _check_iterable("train_iter", train_iter)
+    _check_iterable("test_iter", test_iter)
+    validate.positive_int("batch_size", batch_size)
+    _check_optimizer(optimizer, net)
+    validate.positive_int("num_epochs", num_epochs)
     device = get_device(device)
     net = net.to(device)
     loss = nn.CrossEntropyLoss()
@@ -222,16 +324,32 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
     return _fit(net, train_iter, test_iter, device, num_epochs, step)
 
 
+def _check_optimizer(optimizer: object, net: object) -> None:
+    """An optimizer that steps none of the net's parameters trains nothing: refuse it by name."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        validate.fail("optimizer", "a torch.optim.Optimizer, e.g. torch.optim.SGD(net.parameters(), "
+                      "lr=0.1)", optimizer, error=TypeError)
+    if isinstance(net, nn.Module):
+        own = {id(p) for p in net.parameters()}
+        stepped = [p for group in optimizer.param_groups for p in group["params"]]
+        if own and not any(id(p) in own for p in stepped):
+            validate.fail("optimizer", "built over this net's parameters", optimizer,
+                          hint="none of the tensors it steps belongs to net (was it built for "
+                               "another net, or before the net was rebuilt?)")
+
+
 def check_accuracy(history: dict[str, list[float]], floor: float) -> float:
     """Assert that the last epoch's test accuracy reaches `floor`, in the full profile only.
 
     The smoke profile trains on a few hundred images for one epoch, where no accuracy floor is
     meaningful: there it prints the floor it would check and returns. Returns the accuracy
     (02_softmax_regression)."""
-    if not 0 <= floor <= 1:
-        raise ValueError(f"floor must lie in [0, 1], got {floor!r}")
-    if not history.get("test_acc"):
-        raise ValueError("history has no test_acc entries: pass what train_ch3/train_ch5 returned")
+    if not isinstance(history, dict) or not isinstance(history.get("test_acc"), list):
+        validate.fail("history", "the dict that train_ch3/train_ch5 returned", history, error=TypeError)
+    floor = validate.fraction("floor", floor)
+    if not history["test_acc"]:
+        validate.fail("history", "the history of at least one finished epoch", history,
+                      hint="its test_acc list is empty (was training interrupted at once?)")
     acc = history["test_acc"][-1]
     name = current_profile().name
     if name == "full":
@@ -243,12 +361,29 @@ def check_accuracy(history: dict[str, list[float]], floor: float) -> float:
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int
-                    ) -> torch.optim.lr_scheduler.CosineAnnealingLR:
+                    ) -> torch.optim.lr_scheduler.LambdaLR:
     """Lower the learning rate along half a cosine, lr_t = lr_0 (1 + cos(pi t / T)) / 2, advancing
     after every `optimizer.step()`, so loops that only call `step()` (such as `train_ch5`) follow
-    it (12_googlenet)."""
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-        raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    it. Past `total_steps` the rate stays at 0 (with one warning), never climbs back; an optimizer
+    can follow only one schedule (12_googlenet)."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        validate.fail("optimizer", "a torch.optim.Optimizer", optimizer, error=TypeError)
+    total_steps = validate.positive_int("total_steps", total_steps)
+    if getattr(optimizer, "_d2lmini_cosine", False):
+        validate.fail("optimizer", "an optimizer without a cosine schedule yet", optimizer,
+                      hint="it already follows one; a second would apply the decay twice. Build a "
+                           "new optimizer to start a new schedule")
+
+    def factor(step: int) -> float:
+        if step > total_steps and not warned:
+            warned.append(step)
+            warnings.warn(f"cosine_schedule: step {step} is past total_steps={total_steps}; "
+                          "the learning rate stays 0 (did the run get longer than planned?)",
+                          stacklevel=2)
+        return 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+
+    warned: list[int] = []
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
+    optimizer._d2lmini_cosine = True
     return schedule

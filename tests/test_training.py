@@ -86,9 +86,9 @@ def test_num_epochs_must_be_positive(num_epochs):
     data = blobs()
     net = nn.Linear(2, 3)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="num_epochs"):
+    with pytest.raises((TypeError, ValueError), match="num_epochs must be a positive int"):
         d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), num_epochs, 16, optimizer=opt)
-    with pytest.raises(ValueError, match="num_epochs"):
+    with pytest.raises((TypeError, ValueError), match="num_epochs must be a positive int"):
         d2l.train_ch5(net, data, data, 16, opt, "cpu", num_epochs)
 
 
@@ -195,3 +195,184 @@ def test_cosine_schedule_follows_the_formula_per_step():
 
 def test_num_params_counts_weights_and_biases():
     assert d2l.num_params(nn.Linear(3, 4)) == 16
+
+
+# ---- plausible mistakes: each refused at the call, naming the argument (issue 10) ----
+
+def linear_and_sgd():
+    net = nn.Linear(2, 3)
+    return net, torch.optim.SGD(net.parameters(), lr=0.1)
+
+
+def test_labels_shaped_b_by_1_are_refused_not_counted_wrong():
+    data = blobs()
+    column = [(X, y.reshape(-1, 1)) for X, y in data]
+    net, opt = linear_and_sgd()
+    with pytest.raises(ValueError, match=r"the labels y of data_iter must be a 1-D integer tensor"
+                                         r".*shape \(16, 1\).*y.reshape\(-1\)"):
+        d2l.evaluate_accuracy(column, net)
+    with pytest.raises(ValueError, match="the labels y of train_iter must be"):
+        d2l.train_ch3(net, column, data, nn.CrossEntropyLoss(), 1, 16, optimizer=opt)
+    with pytest.raises(ValueError, match="the labels y of test_iter must be"):
+        d2l.train_ch5(net, data, column, 16, opt, "cpu", 1)
+
+
+def test_float_labels_and_uint8_images_are_refused():
+    data = blobs()
+    net, opt = linear_and_sgd()
+    with pytest.raises(ValueError, match="the labels y of data_iter must be a 1-D integer"):
+        d2l.evaluate_accuracy([(X, y.float()) for X, y in data], net)
+    images = [(torch.randint(0, 255, (4, 2), dtype=torch.uint8), torch.zeros(4, dtype=torch.long))]
+    with pytest.raises(TypeError, match=r"the images X of train_iter must be a floating-point "
+                                        r"tensor, got a torch.uint8 tensor.*X.float\(\) / 255"):
+        d2l.train_ch5(net, images, data, 4, opt, "cpu", 1)
+
+
+def test_scores_of_the_wrong_shape_are_refused():
+    data = blobs()
+    net = nn.Sequential(nn.Linear(2, 3), nn.Flatten(0))  # (B*3,): forgot the class axis
+    with pytest.raises(ValueError, match=r"net\(X\) must be class scores shaped \(batch, num_classes\)"):
+        d2l.evaluate_accuracy(data, net)
+
+
+def test_a_generator_of_parameters_is_refused():
+    data = blobs()
+    net = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"params must be a list of tensors, got a generator; .*"
+                                        r"list\(net.parameters\(\)\)"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(reduction="none"), 2, 16,
+                      params=net.parameters(), lr=0.1)
+
+
+def test_params_and_optimizer_together_are_refused():
+    data = blobs()
+    net, opt = linear_and_sgd()
+    with pytest.raises(ValueError, match="either optimizer=... or params=... and lr=..., got both"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 1, 16,
+                      params=list(net.parameters()), lr=0.1, optimizer=opt)
+    with pytest.raises(ValueError, match="lr missing"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 1, 16, params=list(net.parameters()))
+
+
+@pytest.mark.parametrize("lr,error", [("0.1", TypeError), (float("nan"), ValueError), (-1.0, ValueError)])
+def test_bad_learning_rates_are_refused(lr, error):
+    data = blobs()
+    net = nn.Linear(2, 3)
+    with pytest.raises(error, match="lr must be"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 1, 16, params=list(net.parameters()), lr=lr)
+
+
+def test_an_optimizer_of_another_net_is_refused():
+    data = blobs()
+    net, _ = linear_and_sgd()
+    _, other = linear_and_sgd()
+    with pytest.raises(ValueError, match="optimizer must be built over this net's parameters"):
+        d2l.train_ch5(net, data, data, 16, other, "cpu", 1)
+    with pytest.raises(ValueError, match="optimizer must be built over this net's parameters"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 1, 16, optimizer=other)
+
+
+def test_missing_optimizer_and_non_module_net_are_named():
+    data = blobs()
+    net, _ = linear_and_sgd()
+    with pytest.raises(TypeError, match=r"optimizer must be a torch.optim.Optimizer, .*got None"):
+        d2l.train_ch5(net, data, data, 16, None, "cpu", 1)
+    with pytest.raises(TypeError, match="net must be a torch.nn.Module"):
+        d2l.train_ch5(lambda X: X, data, data, 16, None, "cpu", 1)
+
+
+def test_empty_iterables_are_named():
+    data = blobs()
+    net, opt = linear_and_sgd()
+    with pytest.raises(ValueError, match="test_iter must be an iterable that yields at least one batch"):
+        d2l.train_ch5(net, data, [], 16, opt, "cpu", 1)
+    with pytest.raises(ValueError, match="test_iter must be an iterable that yields at least one batch"):
+        d2l.train_ch5(net, data, iter([]), 16, opt, "cpu", 1)
+    with pytest.raises(ValueError, match="data_iter must be an iterable that yields at least one batch"):
+        d2l.evaluate_accuracy([], net)
+    with pytest.raises(TypeError, match="train_iter must be an iterable of"):
+        d2l.train_ch5(net, torch.zeros(3), data, 16, opt, "cpu", 1)
+
+
+def test_check_accuracy_names_its_arguments():
+    with pytest.raises(TypeError, match="history must be the dict that train_ch3/train_ch5 returned, got None"):
+        d2l.check_accuracy(None, 0.5)
+    with pytest.raises(ValueError, match="floor must be a number in"):
+        d2l.check_accuracy({"test_acc": [0.9]}, 90)
+    with pytest.raises(ValueError, match="history must be the history of at least one finished epoch"):
+        d2l.check_accuracy({"test_acc": []}, 0.5)
+
+
+def test_cosine_schedule_twice_is_refused_and_never_climbs_back():
+    w = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=0.2)
+    d2l.cosine_schedule(opt, 3)
+    with pytest.raises(ValueError, match="optimizer must be an optimizer without a cosine schedule yet"):
+        d2l.cosine_schedule(opt, 3)
+    lrs = []
+    with pytest.warns(UserWarning, match="past total_steps=3; the learning rate stays 0"):
+        for _ in range(6):
+            w.grad = torch.ones(1)
+            opt.step()
+            lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[2:] == [0.0, 0.0, 0.0, 0.0] and lrs[0] > lrs[1] > 0
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        d2l.cosine_schedule([w], 3)
+
+
+# ---- progress, estimate, Ctrl-C (issue 11) ----
+
+class InterruptAt:
+    """A train_iter that raises KeyboardInterrupt (what Ctrl-C raises) in pass `at_pass`."""
+
+    def __init__(self, data, at_pass):
+        self.data, self.at_pass, self.passes = data, at_pass, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        self.passes += 1
+        for i, batch in enumerate(self.data):
+            if self.passes == self.at_pass and i == 2:
+                raise KeyboardInterrupt
+            yield batch
+
+
+@pytest.mark.parametrize("loop", ["train_ch3", "train_ch5"])
+def test_ctrl_c_returns_the_finished_epochs_and_keeps_the_weights(capsys, loop):
+    data = blobs()
+    torch.manual_seed(0)
+    net, opt = linear_and_sgd()
+    before = net.weight.detach().clone()
+    train_iter = InterruptAt(data, at_pass=3)
+    if loop == "train_ch3":
+        history = d2l.train_ch3(net, train_iter, data, nn.CrossEntropyLoss(), 5, 16, optimizer=opt)
+    else:
+        history = d2l.train_ch5(net, train_iter, data, 16, opt, "cpu", 5)
+    out = capsys.readouterr().out
+    assert "training interrupted during epoch 3 of 5: returning the history of the 2 finished epoch(s)" in out
+    assert all(len(v) == 2 for v in history.values())
+    assert not torch.equal(net.weight, before)  # the weights learned so far are kept
+    # the two finished epochs plus two batches of the third: the same as training that much
+    torch.manual_seed(0)
+    again, opt2 = linear_and_sgd()
+    for X, y in data * 2 + data[:2]:
+        opt2.zero_grad()
+        nn.functional.cross_entropy(again(X), y).backward()
+        opt2.step()
+    torch.testing.assert_close(net.weight, again.weight)
+
+
+def test_estimate_is_printed_once_and_warns_on_long_cpu_runs(capsys, monkeypatch):
+    from d2lmini import progress
+    data = blobs()
+    net, opt = linear_and_sgd()
+    d2l.train_ch5(net, data, data, 16, opt, "cpu", 2)
+    out = capsys.readouterr().out
+    assert out.count("estimated time for 2 epoch(s) on cpu: about") == 1
+    assert "long on a CPU" not in out
+    monkeypatch.setattr(progress, "LONG_RUN_SECONDS", 0.0)
+    d2l.train_ch5(net, data, data, 16, opt, "cpu", 1)
+    out = capsys.readouterr().out
+    assert "that is long on a CPU" in out and "D2LMINI_PROFILE=smoke" in out
