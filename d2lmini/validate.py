@@ -110,3 +110,41 @@ def one_of(name: str, value: Any, choices: Iterable[Any]) -> Any:
     if value not in choices:
         fail(name, "one of " + ", ".join(map(repr, choices)), value)
     return value
+
+def non_negative_int(name: str, value: Any) -> int:
+    """`value` if it is an int >= 0 (not a bool): an index, a seed."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail(name, "a non-negative int", value, error=TypeError)
+    if value < 0:
+        fail(name, "a non-negative int", value)
+    return value
+
+
+def finite_number(name: str, value: Any) -> float:
+    """`value` as a float if it is a finite real number of any sign (a one-element tensor is
+    accepted)."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(name, "a real number", value, error=TypeError)
+    if not math.isfinite(value):
+        fail(name, "a finite number", value)
+    return float(value)
+
+
+def tensors(name: str, value: Any) -> list[torch.Tensor]:
+    """A list of the tensors in `value`: a list or tuple of tensors as `parameter_list` takes, or
+    any other non-empty iterable of them, a generator such as `net.parameters()` included (it is
+    read once, here). For helpers that use the tensors once per call, like an optimizer step."""
+    if isinstance(value, torch.nn.Module) and not isinstance(value, torch.nn.ParameterList):
+        fail(name, "an iterable of tensors", value, hint="pass net.parameters(), not the net",
+             error=TypeError)
+    if isinstance(value, (torch.Tensor, list, tuple)) or not isinstance(value, Iterable):
+        return parameter_list(name, value)
+    items = list(value)
+    if not items:
+        fail(name, "a non-empty iterable of tensors", value,
+             hint="a generator such as net.parameters() is empty after its first pass; call "
+                  "net.parameters() again for each step, or keep params = list(net.parameters())")
+    return parameter_list(name, items)
+
