@@ -50,7 +50,8 @@ assert features.shape == (1000, 2) and labels.shape == (1000, 1)
 
 # %% [markdown]
 # Plotted against the second feature, the labels fall along a line with slope about $-3.4$; the
-# first feature adds the vertical spread.
+# first feature, independent of the second, adds the vertical spread around it. The least-squares
+# slope of the cloud confirms what the eye sees:
 
 # %%
 import matplotlib.pyplot as plt
@@ -60,6 +61,10 @@ plt.scatter(features[:, 1].numpy(), labels[:, 0].numpy(), s=2)
 plt.xlabel("feature $x_2$")
 plt.ylabel("label $y$")
 plt.show()
+x2, y0 = features[:, 1], labels[:, 0]
+slope = ((x2 - x2.mean()) * (y0 - y0.mean())).sum() / ((x2 - x2.mean()) ** 2).sum()
+print(f"slope of the cloud: {slope:.3f}")
+assert abs(slope - true_w[1]) < 0.3
 
 # %% [markdown]
 # ## Reading minibatches
@@ -92,7 +97,7 @@ b = torch.zeros(1, requires_grad=True)
 #
 # $$\ell(\hat{y}, y) = \tfrac{1}{2}(\hat{y} - y)^2,$$
 #
-# the length of the red bars below, squared. The half makes its derivative simply
+# half the squared length of a red bar below. The half makes its derivative simply
 # $\hat{y} - y$.
 #
 # ![squared loss measures vertical residuals](../Pics/01_squared_loss.svg)
@@ -138,15 +143,21 @@ for epoch in range(num_epochs):
     print(f"epoch {epoch + 1}, mean loss {train_l.mean():.6f}")
 
 # %% [markdown]
-# The noise alone has a mean halved squared error of $0.01^2/2 = 5\times10^{-5}$, so the loss is
-# as low as it can get. The recovered parameters match the ones that generated the data:
+# The noise alone has a mean halved squared error of $0.01^2/2 = 5\times10^{-5}$, so no line can
+# do much better than that. The lowest loss any line reaches on these 1000 examples has a closed
+# form (least squares, `torch.linalg.lstsq`); three epochs of SGD get within 10 % of it,
+# and the recovered parameters match the ones that generated the data:
 
 # %%
+X1 = torch.cat([features, torch.ones(len(features), 1)], dim=1)  # a column of ones for b
+best = torch.linalg.lstsq(X1, labels).solution
+best_l = d2l.squared_loss(X1 @ best, labels).mean()
+print(f"SGD loss {train_l.mean():.3e}, least-squares minimum {best_l:.3e}")
+assert train_l.mean() < 1.1 * best_l
 w_error = true_w - w.detach().reshape(true_w.shape)
 b_error = true_b - b.item()
 print("error in w:", w_error, " error in b:", b_error)
 assert w_error.abs().max() < 0.01 and abs(b_error) < 0.01
-assert train_l.mean() < 2e-4
 
 # %% [markdown]
 # ## The concise version
@@ -158,10 +169,17 @@ assert train_l.mean() < 2e-4
 #   average of ours: at the same learning rate it takes steps twice as large;
 # * `torch.optim.SGD` performs the update on every parameter the model registered.
 #
-# A `TensorDataset` with a shuffling `DataLoader` replaces `data_iter`.
+# A `TensorDataset` with a shuffling `DataLoader` replaces `data_iter`. First the claim about
+# `nn.MSELoss`, on one batch:
 
 # %%
 from torch.utils.data import DataLoader, TensorDataset
+
+w_probe = torch.tensor([[1.0], [1.0]], requires_grad=True)
+X, y = features[:batch_size], labels[:batch_size]
+(grad_mse,) = torch.autograd.grad(nn.MSELoss()(X @ w_probe, y), w_probe)
+(grad_ours,) = torch.autograd.grad(d2l.squared_loss(X @ w_probe, y).mean(), w_probe)
+torch.testing.assert_close(grad_mse, 2 * grad_ours)
 
 net = nn.Sequential(nn.Linear(2, 1))
 nn.init.normal_(net[0].weight, mean=0.0, std=0.01)
@@ -200,38 +218,85 @@ assert abs(b_hat - true_b) < 0.01
 #
 # ## Updating parameters: `torch.no_grad()` and `param.data`
 #
-# The update `w -= lr * w.grad` must not become part of the computation graph: it is not part of
-# the model. Try it without any precaution and autograd refuses, because `w` is a leaf that
-# requires gradients and an in-place change would corrupt the graph that produced `w.grad`:
+# The update `w -= lr * w.grad` is not part of the model, so autograd must not record it. What
+# happens if we write it like any other line of code? Nothing silent: PyTorch stops us, in one of
+# two ways depending on how the line is written.
+#
+# **In place.** `w` is a *leaf*: a tensor we created with `requires_grad=True`, not the output of
+# a recorded operation, and the place where `backward()` deposits gradients. Outside
+# `torch.no_grad()`, an in-place operation on it would have to be recorded, turning the leaf into
+# the output of a subtraction. Autograd refuses with a `RuntimeError`:
 
 # %%
 w = torch.ones(2, requires_grad=True)
 (w * 3).sum().backward()
 try:
     w -= 0.1 * w.grad
-    in_place_allowed = True
+    in_place_error = None
 except RuntimeError as err:
-    in_place_allowed = False
-    print("RuntimeError:", str(err)[:90], "...")
-assert not in_place_allowed
+    in_place_error = str(err)
+print("RuntimeError:", in_place_error)
+assert in_place_error is not None and "leaf Variable that requires grad" in in_place_error
+assert torch.equal(w.detach(), torch.ones(2))  # the refused update changed nothing
 
 # %% [markdown]
-# Writing `w = w - lr * w.grad` instead silently makes things worse: the new `w` is the *output* of
-# a recorded operation, no longer a leaf, so the next `backward()` puts no gradient in `w.grad` and
-# training stalls.
+# **Out of place.** `w = w - lr * w.grad` is allowed, and the first step even computes the right
+# numbers. But the name `w` now points to the *output* of a recorded subtraction: a non-leaf. On
+# the next step `backward()` runs through that subtraction back to the original leaf and leaves the
+# new `w.grad` empty. Reading it gives `None` and a `UserWarning`, and the update
+# `w - lr * None` raises a `TypeError`. Two steps of a training loop written this way:
 
 # %%
-w = w - 0.1 * w.grad
-print("is a leaf:", w.is_leaf, " grad_fn:", type(w.grad_fn).__name__)
-assert not w.is_leaf
+import warnings
+
+w = torch.ones(2, requires_grad=True)
+leaf = w
+step_error = None
+with warnings.catch_warnings(record=True) as caught_warnings:
+    warnings.simplefilter("always")
+    try:
+        for step in range(2):
+            (w * 3).sum().backward()
+            w = w - 0.1 * w.grad
+            print(f"after step {step + 1}: w = {w.detach()}, is a leaf: {w.is_leaf}")
+    except TypeError as err:
+        step_error = str(err)
+print("TypeError:", step_error)
+print("warning:", str(caught_warnings[0].message)[:95], "...")
+print("the gradients went to the original leaf:", leaf.grad)
+assert step == 1 and step_error is not None and "NoneType" in step_error
+assert any("not a leaf" in str(m.message) for m in caught_warnings)
+torch.testing.assert_close(leaf.grad, torch.full((2,), 6.0))  # 3 from each backward
 
 # %% [markdown]
-# Old code (and the classic helpers this course keeps compatible with) wrote the update as
-# `param.data -= lr * param.grad`. `.data` is the same storage seen *without* autograd, so the update
-# is not recorded. It works, but it also switches off autograd's safety check: if the changed
-# tensor was saved for a backward pass, the gradient comes out wrong with no error. Below, the
-# output of `sigmoid` is saved because its derivative is $\sigma(x)(1-\sigma(x))$; zeroing it via
-# `.data` silently gives a zero gradient.
+# A loop that also resets the gradient after each update, as ours does, fails one step earlier:
+# right after the first update, `w.grad` is already `None`.
+
+# %%
+w = torch.ones(2, requires_grad=True)
+(w * 3).sum().backward()
+w = w - 0.1 * w.grad
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the same non-leaf warning as above
+    try:
+        w.grad.zero_()
+        reset_error = None
+    except AttributeError as err:
+        reset_error = str(err)
+print("AttributeError:", reset_error)
+assert reset_error is not None and "NoneType" in reset_error
+
+# %% [markdown]
+# All these failures are loud; the fix for all of them is to keep the update out of autograd.
+#
+# **`param.data`, the old way.** Before PyTorch 0.4 (2018) parameters were `Variable`s wrapping a
+# tensor, `.data` was that tensor, and updates were written `param.data -= lr * param.grad`. The
+# classic helpers this course keeps compatible with still read that way. `.data` still exists: the
+# same storage, seen as a tensor that does not require gradients, so the change is not recorded.
+# It works, but it also hides the change from autograd's *version counter*, the safety check that
+# notices when a tensor saved for the backward pass was modified. If the changed tensor was saved,
+# the gradient comes out wrong with no error. Below, the output of `sigmoid` is saved because its
+# derivative is $\sigma(x)(1-\sigma(x))$; zeroing it via `.data` silently gives a zero gradient.
 
 # %%
 x = torch.tensor([0.0, 1.0], requires_grad=True)
@@ -243,9 +308,10 @@ print("gradient after .data edit:", x.grad, " true gradient:", true_grad)
 assert torch.equal(x.grad, torch.zeros(2)) and not torch.allclose(x.grad, true_grad)
 
 # %% [markdown]
-# `torch.no_grad()` is the modern answer. Inside it nothing is recorded, so the update is allowed;
-# but tensors still carry a version counter, so the same mistake as above is *detected* at
-# `backward()` instead of producing a wrong gradient:
+# **`torch.no_grad()`, the modern answer.** Inside the block nothing is recorded, so the in-place
+# update of a leaf is allowed and `w` stays a leaf. Unlike `.data`, the change still goes through
+# the version counter, so the mistake above is *detected* at `backward()` instead of producing a
+# wrong gradient:
 
 # %%
 x = torch.tensor([0.0, 1.0], requires_grad=True)
@@ -254,16 +320,53 @@ with torch.no_grad():
     s.zero_()
 try:
     s.sum().backward()
-    detected = False
+    detected = None
 except RuntimeError as err:
-    detected = True
-    print("RuntimeError:", str(err)[:80], "...")
-assert detected
+    detected = str(err)
+assert detected is not None and "modified by an inplace operation" in detected
+print("RuntimeError:", detected[:80], "...")
 
 # %% [markdown]
-# So: update parameters inside `with torch.no_grad():` (as `d2l.sgd` does), use `.detach()` to get a
-# value out of the graph, and read `.data` in old code as "this tensor, hidden from autograd".
-#
+# For a parameter update, where no saved tensor is involved, the two ways compute the same
+# numbers, and under `torch.no_grad()` the parameter is still a leaf that collects the next
+# gradient:
+
+# %%
+w_data, w_no_grad = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+for param in (w_data, w_no_grad):
+    (param * 3).sum().backward()
+w_data.data -= 0.1 * w_data.grad
+with torch.no_grad():
+    w_no_grad -= 0.1 * w_no_grad.grad
+print("via .data:", w_data.detach(), " via no_grad:", w_no_grad.detach(), " leaf:", w_no_grad.is_leaf)
+assert torch.equal(w_data.detach(), w_no_grad.detach()) and w_no_grad.is_leaf
+torch.testing.assert_close(w_no_grad.detach(), torch.full((2,), 0.7))
+
+# %% [markdown]
+# So: update parameters inside `with torch.no_grad():` (as `d2l.sgd` and every `torch.optim`
+# optimizer do), use `.detach()` to take a value out of the graph, and read `.data` in old code as
+# "this tensor, hidden from autograd". It keeps one legitimate use: `param.data = other_tensor`
+# swaps the whole tensor behind a parameter, even for one of another shape, while modules and
+# optimizers keep pointing at the same `Parameter` object; under `torch.no_grad()` you can only
+# copy values into the existing shape with `param.copy_(...)`. Reach for it only when you mean
+# exactly that.
+
+# %%
+layer = nn.Linear(3, 2)
+optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
+weight = layer.weight
+weight.data = torch.zeros(4, 3)  # a new tensor, of a new shape, behind the same Parameter
+assert layer.weight is weight and optimizer.param_groups[0]["params"][0] is weight
+assert layer.weight.shape == (4, 3)
+try:
+    with torch.no_grad():
+        layer.weight.copy_(torch.zeros(5, 3))
+    copied = True
+except RuntimeError:
+    copied = False
+assert not copied
+print("layer.weight now has shape", tuple(layer.weight.shape))
+
 # ## Summary
 #
 # * Linear regression is a one-layer network trained by minimizing the squared error.
