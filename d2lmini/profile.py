@@ -10,17 +10,29 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from . import validate
+
 ENV_VAR = "D2LMINI_PROFILE"
 
 
 @dataclass(frozen=True)
 class Profile:
-    """How much work a profile does (introduced in 01_linear_regression)."""
+    """How much work a profile does; each count is a positive int, or None for no limit
+    (introduced in 01_linear_regression)."""
 
     name: str
     train_per_class: int | None  # None: every image
     test_per_class: int | None
     max_epochs: int | None  # None: as many as the chapter asks for
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            validate.fail("name", "a non-empty string", self.name, error=TypeError)
+        if not self.name:
+            validate.fail("name", "a non-empty string", self.name)
+        for field in ("train_per_class", "test_per_class", "max_epochs"):
+            if getattr(self, field) is not None:
+                validate.positive_int(field, getattr(self, field))
 
 
 PROFILES = {
@@ -32,15 +44,12 @@ PROFILES = {
 def current_profile() -> Profile:
     """The profile named by `$D2LMINI_PROFILE`, `full` when unset (01_linear_regression)."""
     name = os.environ.get(ENV_VAR, "full").strip().lower() or "full"
-    if name not in PROFILES:
-        raise ValueError(
-            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a profile; use one of {sorted(PROFILES)}"
-        )
-    return PROFILES[name]
+    return PROFILES[validate.one_of(ENV_VAR, name, sorted(PROFILES))]
 
 
 def cap_epochs(num_epochs: int) -> int:
     """`num_epochs`, capped by the profile's epoch limit (01_linear_regression)."""
+    validate.positive_int("num_epochs", num_epochs)
     limit = current_profile().max_epochs
     return num_epochs if limit is None else min(num_epochs, limit)
 
