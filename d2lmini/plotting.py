@@ -6,6 +6,9 @@ from collections.abc import Sequence
 
 import torch
 
+from . import validate
+from .data import get_fashion_mnist_labels
+
 
 def _in_notebook() -> bool:
     try:
@@ -31,35 +34,121 @@ def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
 
 
 def semilogy(x_vals, y_vals, x_label: str, y_label: str, x2_vals=None, y2_vals=None,
-             legend: Sequence[str] | None = None, figsize: tuple[float, float] = (3.5, 2.5)):
-    """Plot one or two curves with a logarithmic y axis; returns the axes
-    (04_model_selection)."""
+             legend: str | Sequence[str] | None = None, figsize: tuple[float, float] = (3.5, 2.5)):
+    """Plot one or two curves with a logarithmic y axis; returns the axes. `legend` names the
+    curves, one name each; a single string is the name of a single curve (04_model_selection)."""
     import matplotlib.pyplot as plt
+    curves = 2 if x2_vals is not None and y2_vals is not None else 1
+    if isinstance(legend, str):
+        legend = [legend]
+    if legend is not None:
+        if not isinstance(legend, Sequence) or any(not isinstance(n, str) for n in legend):
+            validate.fail("legend", "None, a string or a list of strings", legend, error=TypeError)
+        if legend and len(legend) != curves:
+            validate.fail("legend", f"one name per curve ({curves} here)", list(legend))
     set_figsize(figsize)
     fig, ax = plt.subplots()
     ax.semilogy(x_vals, y_vals)
-    if x2_vals is not None and y2_vals is not None:
+    if curves == 2:
         ax.semilogy(x2_vals, y2_vals, linestyle=":")
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     if legend:
-        ax.legend(legend)
+        ax.legend(list(legend))
     return ax
 
 
-def show_fashion_mnist(images: torch.Tensor, labels: Sequence[str]):
-    """Draw images (N, 28, 28) or (N, 1, H, W) in one row, each titled by its label; returns the
-    axes (02_softmax_regression)."""
+def _pictures(imgs: object) -> list:
+    """`imgs` as a list of numpy pictures matplotlib can draw: (H, W) floats for one channel,
+    (H, W, 3) floats in [0, 1] for three."""
+    shapes = "(N, H, W), (N, 1, H, W) or (N, 3, H, W)"
+    if isinstance(imgs, torch.Tensor):
+        imgs = imgs.detach().cpu()
+        if imgs.dtype == torch.bfloat16 or imgs.dtype == torch.float16:
+            imgs = imgs.float()
+        imgs = imgs.numpy()
+    elif type(imgs).__module__ != "numpy" or not hasattr(imgs, "shape"):
+        validate.fail("imgs", f"a tensor or numpy array of images {shapes}", imgs,
+                      hint="stack a list of images with torch.stack(...)"
+                      if isinstance(imgs, (list, tuple)) else "", error=TypeError)
+    if imgs.ndim not in (3, 4) or imgs.ndim == 4 and imgs.shape[1] not in (1, 3):
+        validate.fail("imgs", f"images of shape {shapes}", imgs)
+    kind = imgs.dtype.kind
+    if kind not in "fub" or kind == "u" and imgs.dtype.itemsize != 1:
+        validate.fail("imgs", "float or uint8 images", imgs, error=TypeError)
+    pictures = imgs.astype("float32") / (255 if kind == "u" else 1)
+    if pictures.ndim == 4 and pictures.shape[1] == 1:
+        pictures = pictures[:, 0]
+    if pictures.ndim == 4:  # colour: matplotlib wants (H, W, 3) with values in [0, 1]
+        low, high = (float(pictures.min()), float(pictures.max())) if pictures.size else (0, 0)
+        if low < -1e-6 or high > 1 + 1e-6:
+            validate.fail("imgs", "colour images with values in [0, 1] (or uint8)", imgs,
+                          got=f"values from {low:.3g} to {high:.3g}",
+                          hint="undo the normalisation first: X * std + mean")
+        pictures = pictures.clip(0, 1).transpose(0, 2, 3, 1)
+    return list(pictures)
+
+
+def _titles(titles: object, count: int, name: str = "titles") -> list[str] | None:
+    if titles is None:
+        return None
+    if isinstance(titles, str) or not isinstance(titles, Sequence):
+        validate.fail(name, "None or a list of strings, one per image", titles,
+                      hint="for class names use d2l.get_fashion_mnist_labels(labels)"
+                      if isinstance(titles, torch.Tensor) else "", error=TypeError)
+    if len(titles) != count:
+        validate.fail(name, f"one string per image ({count} images)", titles, got=f"{len(titles)}")
+    for i, title in enumerate(titles):
+        if not isinstance(title, str):
+            validate.fail(f"{name}[{i}]", "a string", title, error=TypeError)
+    return list(titles)
+
+
+def _draw(pictures: list, num_rows: int, num_cols: int, titles: list[str] | None,
+          figsize: tuple[float, float]):
     import matplotlib.pyplot as plt
-    if len(images) != len(labels):
-        raise ValueError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
     use_svg_display()
-    fig, axes = plt.subplots(1, len(images), figsize=(1.2 * len(images), 1.6), squeeze=False)
-    for ax, img, label in zip(axes[0], images, labels):
-        ax.imshow(img.detach().cpu().reshape(img.shape[-2:]).numpy(), cmap="gray_r")
-        ax.set_title(label, fontsize=8)
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
+    axes = axes.flatten()
+    for i, ax in enumerate(axes):
         ax.axis("off")
-    return axes[0]
+        if i < len(pictures):
+            ax.imshow(pictures[i], cmap="gray_r" if pictures[i].ndim == 2 else None)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    return axes
+
+
+def show_images(imgs, num_rows: int, num_cols: int, titles: Sequence[str] | None = None,
+                scale: float = 1.5):
+    """Draw images in a `num_rows` x `num_cols` grid, each `scale` inches wide; returns the axes,
+    flattened row by row (the grid behind 02_softmax_regression's `show_fashion_mnist`).
+
+    `imgs` is a tensor (on any device) or numpy array of shape (N, H, W) or (N, 1, H, W), drawn
+    in grey, or (N, 3, H, W), drawn in colour; floats (colour ones within [0, 1]) or uint8.
+    `titles`, if given, holds one string per image. Only the first `num_rows * num_cols` images
+    are drawn, as in the classic helper; fewer leave blank places."""
+    validate.positive_int("num_rows", num_rows)
+    validate.positive_int("num_cols", num_cols)
+    validate.positive_number("scale", scale)
+    pictures = _pictures(imgs)
+    titles = _titles(titles, len(pictures))
+    places = num_rows * num_cols
+    return _draw(pictures[:places], num_rows, num_cols, titles and titles[:places],
+                 (num_cols * scale, num_rows * scale))
+
+
+def show_fashion_mnist(images: torch.Tensor, labels: Sequence[str] | Sequence[int] | torch.Tensor):
+    """Draw images (N, 28, 28) or (N, 1, H, W) in one row, each titled by its label; returns the
+    axes (02_softmax_regression). `labels` are titles (strings) or Fashion-MNIST class indices
+    (ints, or an integer tensor), which are drawn as their class names."""
+    if isinstance(labels, torch.Tensor) or type(labels).__module__ == "numpy" or (
+            isinstance(labels, Sequence) and not isinstance(labels, str)
+            and any(not isinstance(label, str) for label in labels)):
+        labels = get_fashion_mnist_labels(labels)
+    pictures = _pictures(images)
+    titles = _titles(labels, len(pictures), name="labels")
+    return _draw(pictures, 1, len(pictures), titles, (1.2 * len(pictures), 1.6))
 
 
 class Animator:

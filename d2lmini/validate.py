@@ -23,12 +23,17 @@ def describe(value: Any) -> str:
         return f"a numpy {getattr(value, 'dtype', '')} array of shape {tuple(value.shape)}"
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
+    if (isinstance(value, (tuple, list)) and len(value) <= 4
+            and all(v is None or isinstance(v, (bool, int, float, str)) for v in value)):
+        return repr(value)
     return f"a {type(value).__name__}"
 
 
-def fail(name: str, expected: str, value: Any, hint: str = "", error: type[Exception] = ValueError):
-    """Raise `error` saying `name must be <expected>, got <what came>` (plus an optional hint)."""
-    message = f"{name} must be {expected}, got {describe(value)}"
+def fail(name: str, expected: str, value: Any, hint: str = "", error: type[Exception] = ValueError,
+         got: str | None = None):
+    """Raise `error` saying `name must be <expected>, got <what came>` (plus an optional hint);
+    `got` replaces the description of `value` where a summary says more (a count, a range)."""
+    message = f"{name} must be {expected}, got {describe(value) if got is None else got}"
     raise error(message + (f"; {hint}" if hint else ""))
 
 
@@ -111,6 +116,7 @@ def one_of(name: str, value: Any, choices: Iterable[Any]) -> Any:
         fail(name, "one of " + ", ".join(map(repr, choices)), value)
     return value
 
+
 def non_negative_int(name: str, value: Any) -> int:
     """`value` if it is an int >= 0 (not a bool): an index, a seed."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -148,3 +154,33 @@ def tensors(name: str, value: Any) -> list[torch.Tensor]:
                   "net.parameters() again for each step, or keep params = list(net.parameters())")
     return parameter_list(name, items)
 
+
+def boolean(name: str, value: Any) -> bool:
+    """`value` if it is True or False (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        fail(name, "True or False", value, error=TypeError)
+    return value
+
+
+def image_size(name: str, value: Any) -> tuple[int, int] | None:
+    """None, or `value` as a (height, width) pair of positive ints; one int means a square."""
+    expected = "None, a positive int or a pair of positive ints"
+    if value is None:
+        return None
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(isinstance(s, int) and not isinstance(s, bool) for s in pair)):
+        fail(name, expected, value, error=TypeError)
+    if min(pair) < 1:
+        fail(name, expected, value)
+    return int(pair[0]), int(pair[1])
+
+
+def integer_tensor(name: str, value: Any, ndim: int | tuple[int, ...] | None = None) -> torch.Tensor:
+    """`value` if it is a torch tensor of an integer dtype (not bool) with the given number of
+    dimensions: class labels, indices."""
+    tensor(name, value, ndim)
+    if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
+        fail(name, "an integer tensor", value, hint="class labels are whole numbers: use .long()",
+             error=TypeError)
+    return value

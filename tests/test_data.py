@@ -1,18 +1,29 @@
-"""Fashion-MNIST: the lookup order, checksum verification and the in-memory loader."""
+"""Fashion-MNIST, MNIST and CIFAR-10: the lookup order, checksum verification (before unpickling),
+the smoke subset and the in-memory loader, on small fake files written here with their checksums
+made the known ones."""
 
 import gzip
 import hashlib
+import importlib.util
+import os
+import pickle
 import struct
+import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import d2lmini as d2l
 from d2lmini import data as data_module
+from d2lmini import validate
 
+ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
 
 
 def idx_bytes(tensor: torch.Tensor) -> bytes:
@@ -21,36 +32,109 @@ def idx_bytes(tensor: torch.Tensor) -> bytes:
     return header + tensor.to(torch.uint8).numpy().tobytes()
 
 
-@pytest.fixture
-def tiny_set(tmp_path, monkeypatch):
-    """A 40/20-image Fashion-MNIST look-alike in tmp_path, with its checksums made the known ones,
-    and every other place to find data (env var, cache, Debian, the network) shut off."""
-    gen = torch.Generator().manual_seed(0)
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def write_idx_set(folder: Path, seed: int, gz: bool = True) -> tuple[dict, dict]:
+    """A 40/20-image look-alike of an idx data set in `folder`; returns its tensors and sums."""
+    gen = torch.Generator().manual_seed(seed)
     tensors = {
         NAMES[0]: torch.randint(0, 256, (40, 28, 28), generator=gen),
         NAMES[1]: torch.arange(40) % 10,
         NAMES[2]: torch.randint(0, 256, (20, 28, 28), generator=gen),
         NAMES[3]: torch.arange(20) % 10,
     }
-    folder = tmp_path / "data"
-    folder.mkdir()
+    folder.mkdir(parents=True, exist_ok=True)
     sums = {}
     for name, t in tensors.items():
         raw = idx_bytes(t)
-        sums[name] = hashlib.md5(raw).hexdigest()
-        (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
-    monkeypatch.setattr(data_module, "CHECKSUMS", sums)
-    monkeypatch.setattr(data_module, "DEBIAN_DIR", tmp_path / "no-debian")
+        sums[name] = md5(raw)
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+    return tensors, sums
+
+
+def write_cifar_set(folder: Path, seed: int = 0) -> tuple[dict, dict]:
+    """A CIFAR-10 look-alike in torchvision's layout: five training batches of 20 images (labels
+    0..9 twice), a test batch of 30 (0..9 three times) and batches.meta, each a pickle as in the
+    python version. Returns the arrays and the files' sums."""
+    rng = np.random.default_rng(seed)
+    arrays, sums = {}, {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in CIFAR_FILES:
+        if name == "batches.meta":
+            content = {"label_names": list(d2l.get_cifar10_labels(range(10))), "num_vis": 3072}
+        else:
+            n = 30 if name == "test_batch" else 20
+            content = {"batch_label": name, "labels": [i % 10 for i in range(n)],
+                       "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+            arrays[name] = content
+        raw = pickle.dumps(content, protocol=2)
+        (folder / name).write_bytes(raw)
+        sums[name] = md5(raw)
+    return arrays, sums
+
+
+class Tripwire:
+    """Unpickling this creates the file `path`: a stand-in for a pickle that runs code."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No data anywhere: empty cache, no Debian folder, no $D2LMINI_DATA, a network that fails (and
+    counts the attempts), the full profile."""
+    monkeypatch.setattr(data_module.FASHION_MNIST, "system_dir", tmp_path / "no-debian")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("D2LMINI_DATA", raising=False)
     monkeypatch.setenv("D2LMINI_PROFILE", "full")
+    attempts = []
 
-    def no_network(root):
+    def no_network(spec, root):
+        attempts.append(spec.name)
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(data_module, "_download", no_network)
+    return attempts
+
+
+@pytest.fixture
+def tiny_set(tmp_path, monkeypatch, isolated):
+    """A Fashion-MNIST look-alike (gzipped) in tmp_path/data, its checksums made the known ones."""
+    folder = tmp_path / "data"
+    tensors, sums = write_idx_set(folder, seed=0)
+    monkeypatch.setattr(data_module.FASHION_MNIST, "checksums", sums)
     return folder, tensors
 
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch, isolated):
+    """An MNIST look-alike (plain files) in tmp_path/mnist, its checksums made MNIST's."""
+    folder = tmp_path / "mnist"
+    tensors, sums = write_idx_set(folder, seed=1, gz=False)
+    monkeypatch.setattr(data_module.MNIST, "checksums", sums)
+    return folder, tensors
+
+
+@pytest.fixture
+def tiny_cifar(tmp_path, monkeypatch, isolated):
+    """A CIFAR-10 look-alike under tmp_path/cifar/cifar-10-batches-py, its checksums made the
+    known ones."""
+    folder = tmp_path / "cifar"
+    arrays, sums = write_cifar_set(folder / "cifar-10-batches-py")
+    monkeypatch.setattr(data_module.CIFAR10, "checksums", sums)
+    return folder, arrays
+
+
+# ---- Fashion-MNIST -------------------------------------------------------------------------
 
 def test_valid_set_loads_in_order_and_shape(tiny_set):
     folder, tensors = tiny_set
@@ -100,6 +184,19 @@ def test_gzipped_data_is_decompressed_into_the_cache_and_found_there_next(tiny_s
     assert len(d2l.load_data_fashion_mnist(8)[0]) == 5  # now served from the cache
 
 
+def test_cache_comes_before_debian_and_debian_before_the_download(tiny_set, tmp_path, monkeypatch,
+                                                                 isolated):
+    folder, _ = tiny_set
+    monkeypatch.setattr(data_module.FASHION_MNIST, "system_dir", folder)  # "Debian" holds the set
+    paths = d2l.locate_fashion_mnist()
+    assert isolated == []  # found in the Debian folder: no download tried
+    cached = tmp_path / "cache" / "d2lmini" / "FashionMNIST" / "raw"
+    assert all(p.parent == cached for p in paths.values())  # decompressed into the cache
+    for gz in folder.iterdir():
+        gz.unlink()
+    assert d2l.locate_fashion_mnist() == paths  # the cache is looked at first
+
+
 @pytest.mark.parametrize("damage", ["altered", "truncated"])
 def test_corrupt_file_is_refused_by_name_with_both_checksums(tiny_set, damage):
     folder, _ = tiny_set
@@ -114,8 +211,9 @@ def test_corrupt_file_is_refused_by_name_with_both_checksums(tiny_set, damage):
         d2l.load_data_fashion_mnist(8, root=folder)
     message = str(err.value)
     assert str(path) in message
-    assert hashlib.md5(bytes(raw)).hexdigest() in message
-    assert data_module.CHECKSUMS[NAMES[2]] in message
+    assert md5(bytes(raw)) in message
+    assert data_module.FASHION_MNIST.checksums[NAMES[2]] in message
+    assert "not the published Fashion-MNIST file" in message and "another data set" in message
 
 
 def test_file_that_is_not_gzip_is_refused_by_name(tiny_set):
@@ -126,13 +224,62 @@ def test_file_that_is_not_gzip_is_refused_by_name(tiny_set):
         d2l.load_data_fashion_mnist(8, root=folder)
 
 
-def test_nothing_anywhere_offline_gives_one_error_with_three_ways(tiny_set, tmp_path):
-    with pytest.raises(d2l.DataNotFoundError) as err:
-        d2l.load_data_fashion_mnist(8, root=tmp_path / "empty")
+def test_mnist_files_in_a_fashion_mnist_lookup_are_named_as_mnist(tiny_set, tiny_mnist):
+    mnist_folder, _ = tiny_mnist
+    with pytest.raises(d2l.CorruptDataError) as err:
+        d2l.load_data_fashion_mnist(8, root=mnist_folder)
     message = str(err.value)
-    assert "apt-get install dataset-fashion-mnist" in message
+    assert "is MNIST's train-images-idx3-ubyte, not Fashion-MNIST's" in message
+    assert "corrupt" not in message
+
+
+def test_a_file_verified_for_one_data_set_is_checked_anew_for_another(tiny_set, tiny_mnist):
+    mnist_folder, _ = tiny_mnist
+    assert len(d2l.load_data_mnist(8, root=mnist_folder)[0]) == 5  # verified as MNIST: fine
+    with pytest.raises(d2l.CorruptDataError, match="not Fashion-MNIST's"):
+        d2l.load_data_fashion_mnist(8, root=mnist_folder)
+
+
+def test_nothing_anywhere_offline_gives_one_error_with_three_ways(tiny_set, isolated):
+    with pytest.raises(d2l.DataNotFoundError) as err:
+        d2l.load_data_fashion_mnist(8)  # the set sits in tmp_path/data, which nobody named
+    message = str(err.value)
+    assert "apt-get install dataset-fashion-mnist" in message and "three ways" in message
     assert "D2LMINI_DATA" in message and "root=" in message
     assert "download" in message
+    assert isolated == ["Fashion-MNIST"]  # the download was the last resort
+
+
+@pytest.mark.parametrize("how", ["root", "env"])
+@pytest.mark.parametrize("state", ["missing", "empty", "other files", "a file"])
+def test_a_named_place_without_the_data_is_an_error_naming_it(tiny_set, tmp_path, monkeypatch,
+                                                               isolated, how, state):
+    folder, _ = tiny_set
+    d2l.load_data_fashion_mnist(8, root=folder)  # now a good copy sits in the cache
+    place = tmp_path / "named"
+    if state == "empty":
+        place.mkdir()
+    elif state == "other files":
+        write_cifar_set(place / "cifar-10-batches-py")
+        (place / "notes.txt").write_text("not data")
+    elif state == "a file":
+        place.write_text("not a folder")
+    if how == "env":
+        monkeypatch.setenv("D2LMINI_DATA", str(place))
+    with pytest.raises(d2l.DataNotFoundError) as err:
+        d2l.load_data_fashion_mnist(8, root=place if how == "root" else None)
+    message = str(err.value)
+    assert str(place) in message
+    assert ("root=" if how == "root" else "$D2LMINI_DATA=") in message
+    assert {"missing": "does not exist", "empty": "holds no Fashion-MNIST files",
+            "other files": "holds no Fashion-MNIST files", "a file": "is not a folder"}[state] in message
+    assert isolated == []  # and no download either
+
+
+def test_root_wins_over_the_env_var(tiny_set, tmp_path, monkeypatch):
+    folder, _ = tiny_set
+    monkeypatch.setenv("D2LMINI_DATA", str(tmp_path / "elsewhere"))
+    assert len(d2l.load_data_fashion_mnist(40, root=folder)[0]) == 1
 
 
 def test_partial_folder_names_the_missing_files(tiny_set):
@@ -142,14 +289,22 @@ def test_partial_folder_names_the_missing_files(tiny_set):
         d2l.load_data_fashion_mnist(8, root=folder)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"batch_size": 0}, "batch_size"), ({"batch_size": 1.5}, "batch_size"),
-    ({"batch_size": 8, "resize": 0}, "resize"), ({"batch_size": 8, "resize": (28,)}, "resize"),
-    ({"batch_size": 8, "resize": "96"}, "resize"), ({"batch_size": 8, "resize": (28, -1)}, "resize"),
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"batch_size": 0}, ValueError, "batch_size"), ({"batch_size": 1.5}, TypeError, "batch_size"),
+    ({"batch_size": True}, TypeError, "batch_size"),
+    ({"batch_size": 8, "resize": 0}, ValueError, "resize"),
+    ({"batch_size": 8, "resize": (28,)}, TypeError, "resize"),
+    ({"batch_size": 8, "resize": "96"}, TypeError, "resize"),
+    ({"batch_size": 8, "resize": (28, -1)}, ValueError, "resize"),
+    ({"batch_size": 8, "root": 3}, TypeError, "root"),
+    ({"batch_size": 8, "device": "gpu0"}, ValueError, "device"),
 ])
-def test_bad_arguments_name_themselves(kwargs, word):
-    with pytest.raises(ValueError, match=word):
-        d2l.load_data_fashion_mnist(**kwargs)
+@pytest.mark.parametrize("loader", ["load_data_fashion_mnist", "load_data_mnist", "load_data_cifar10"])
+def test_bad_arguments_name_themselves_before_any_data_is_looked_for(isolated, loader, kwargs,
+                                                                     error, word):
+    with pytest.raises(error, match=word):
+        getattr(d2l, loader)(**kwargs)
+    assert isolated == []
 
 
 def test_smoke_profile_takes_a_balanced_subset(tiny_set, monkeypatch):
@@ -165,9 +320,270 @@ def test_smoke_profile_takes_a_balanced_subset(tiny_set, monkeypatch):
 
 def test_labels_to_names():
     assert d2l.get_fashion_mnist_labels(torch.tensor([0, 9])) == ["t-shirt", "ankle boot"]
-    with pytest.raises(ValueError, match="labels"):
+    assert d2l.get_fashion_mnist_labels(torch.tensor(9)) == ["ankle boot"]
+    assert d2l.get_fashion_mnist_labels(np.array([1])) == ["trouser"]
+    assert d2l.get_mnist_labels(range(10)) == list("0123456789")
+    assert d2l.get_cifar10_labels([0, 3, 9]) == ["airplane", "cat", "truck"]
+    with pytest.raises(ValueError, match="labels must be integers in 0..9, got 10"):
         d2l.get_fashion_mnist_labels([10])
+    with pytest.raises(TypeError, match="labels must be integers in 0..9, got 1.5"):
+        d2l.get_cifar10_labels(torch.tensor([1.5]))
+    with pytest.raises(TypeError, match="labels must be a tensor or a sequence"):
+        d2l.get_mnist_labels(3)
 
+
+# ---- MNIST ---------------------------------------------------------------------------------
+
+def test_mnist_loads_plain_and_gzipped_files_verified_by_their_contents(tiny_mnist, tmp_path,
+                                                                        monkeypatch):
+    folder, tensors = tiny_mnist
+    train_iter, test_iter = d2l.load_data_mnist(8, resize=14, root=folder)
+    X, y = next(iter(test_iter))
+    assert X.shape == (8, 1, 14, 14) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert torch.equal(y, tensors[NAMES[3]][:8])
+    gz_folder = tmp_path / "mnist-gz" / "MNIST" / "raw"  # torchvision's layout, gzipped
+    gz_folder.mkdir(parents=True)
+    for name in NAMES:
+        (gz_folder / f"{name}.gz").write_bytes(gzip.compress((folder / name).read_bytes()))
+    _, test_gz = d2l.load_data_mnist(8, root=tmp_path / "mnist-gz")
+    assert torch.equal(next(iter(test_gz))[0], next(iter(d2l.load_data_mnist(8, root=folder)[1]))[0])
+    (folder / NAMES[0]).write_bytes(idx_bytes(torch.zeros(40, 28, 28)))  # a plain file, altered
+    with pytest.raises(d2l.CorruptDataError, match="not the published MNIST file"):
+        d2l.load_data_mnist(8, root=folder)
+
+
+def test_mnist_offline_lists_two_ways_and_no_debian_package(isolated):
+    with pytest.raises(d2l.DataNotFoundError) as err:
+        d2l.load_data_mnist(8)
+    message = str(err.value)
+    assert "two ways" in message and "apt-get" not in message
+    assert isolated == ["MNIST"]
+
+
+# ---- CIFAR-10 ------------------------------------------------------------------------------
+
+def test_cifar10_batches_are_three_channel_floats_in_range(tiny_cifar):
+    folder, arrays = tiny_cifar
+    train_iter, test_iter = d2l.load_data_cifar10(16, root=folder)
+    assert len(train_iter) == 7 and len(test_iter) == 2  # ceil(100/16), ceil(30/16)
+    X, y = next(iter(test_iter))
+    assert X.shape == (16, 3, 32, 32) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert X.min() >= 0 and X.max() <= 1
+    expected = torch.from_numpy(arrays["test_batch"]["data"][:16].reshape(16, 3, 32, 32)).float() / 255
+    torch.testing.assert_close(X, expected)  # channel-first, test set in order
+    assert y.tolist() == arrays["test_batch"]["labels"][:16]
+    train_labels = torch.cat([y for _, y in train_iter])
+    assert torch.bincount(train_labels).tolist() == [10] * 10  # all five training batches
+
+
+def test_cifar10_resize_and_normalize(tiny_cifar):
+    folder, arrays = tiny_cifar
+    _, plain = d2l.load_data_cifar10(30, root=folder)
+    _, resized = d2l.load_data_cifar10(30, resize=(40, 24), root=folder)
+    _, normalized = d2l.load_data_cifar10(30, root=folder, normalize=True)
+    X = next(iter(plain))[0]
+    R = next(iter(resized))[0]
+    N = next(iter(normalized))[0]
+    assert R.shape == (30, 3, 40, 24) and 0 <= R.min() and R.max() <= 1
+    mean = torch.tensor(data_module.CIFAR10_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(data_module.CIFAR10_STD).view(1, 3, 1, 1)
+    torch.testing.assert_close(N, (X - mean) / std)
+    with pytest.raises(TypeError, match="normalize must be True or False"):
+        d2l.load_data_cifar10(30, root=folder, normalize="yes")
+
+
+def test_cifar10_lookup_order_and_layouts(tiny_cifar, tmp_path, monkeypatch, isolated):
+    folder, _ = tiny_cifar
+    batches = folder / "cifar-10-batches-py"
+    assert len(d2l.load_data_cifar10(100, root=batches)[0]) == 1  # the batches folder itself
+    monkeypatch.setenv("D2LMINI_DATA", str(folder))
+    assert len(d2l.load_data_cifar10(100)[0]) == 1  # $D2LMINI_DATA, torchvision's layout
+    monkeypatch.delenv("D2LMINI_DATA")
+    with pytest.raises(d2l.DataNotFoundError, match="two ways"):
+        d2l.load_data_cifar10(100)  # nobody named it and the cache is empty
+    assert isolated == ["CIFAR-10"]
+    (tmp_path / "cache" / "d2lmini").mkdir(parents=True)
+    batches.rename(tmp_path / "cache" / "d2lmini" / "cifar-10-batches-py")
+    assert len(d2l.load_data_cifar10(100)[0]) == 1  # the cache, where the download puts it
+    assert isolated == ["CIFAR-10"]  # no second download attempt
+    with pytest.raises(d2l.DataNotFoundError, match="root='.*named'.*does not exist"):
+        d2l.load_data_cifar10(100, root=tmp_path / "named")  # no fall-back to the cached copy
+
+
+def test_cifar10_smoke_subset_is_class_balanced(tiny_cifar, monkeypatch):
+    folder, _ = tiny_cifar
+    monkeypatch.setattr(data_module, "current_profile", lambda: d2l.Profile("smoke", 3, 2, 1))
+    train_iter, test_iter = d2l.load_data_cifar10(100, root=folder)
+    train_labels = next(iter(train_iter))[1]
+    test_labels = torch.cat([y for _, y in test_iter])
+    assert torch.bincount(train_labels, minlength=10).tolist() == [3] * 10
+    assert torch.bincount(test_labels, minlength=10).tolist() == [2] * 10
+
+
+def test_cifar10_pickle_is_checked_before_it_is_unpickled(tiny_cifar, tmp_path, monkeypatch):
+    folder, _ = tiny_cifar
+    marker = tmp_path / "the-pickle-ran"
+    payload = pickle.dumps(Tripwire(marker))
+    path = folder / "cifar-10-batches-py" / "data_batch_3"
+    path.write_bytes(payload)
+    unpickled = []
+    real_loads = pickle.loads
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: unpickled.append(1) or real_loads(*a, **k))
+    with pytest.raises(d2l.CorruptDataError) as err:
+        d2l.load_data_cifar10(8, root=folder)
+    message = str(err.value)
+    assert str(path) in message and "data_batch_3" in message
+    assert md5(payload) in message and data_module.CIFAR10.checksums["data_batch_3"] in message
+    assert unpickled == [] and not marker.exists()  # refused before anything was unpickled
+    real_loads(payload)  # the control: unpickling this file does run its code
+    assert marker.exists()
+
+
+def test_cifar10_reader_checks_the_very_bytes_it_unpickles(tiny_cifar, tmp_path):
+    folder, _ = tiny_cifar
+    paths = data_module._locate(data_module.CIFAR10, folder)  # all seven verified here
+    marker = tmp_path / "the-pickle-ran"
+    paths["test_batch"].write_bytes(pickle.dumps(Tripwire(marker)))  # swapped after the lookup
+    with pytest.raises(d2l.CorruptDataError, match="test_batch"):
+        data_module._read_cifar10(data_module.CIFAR10, paths)
+    assert not marker.exists()
+
+
+def test_cifar10_meta_file_is_required_and_verified(tiny_cifar):
+    folder, _ = tiny_cifar
+    meta = folder / "cifar-10-batches-py" / "batches.meta"
+    meta.write_bytes(pickle.dumps({"label_names": ["x"] * 10}))
+    with pytest.raises(d2l.CorruptDataError, match="batches.meta"):
+        d2l.load_data_cifar10(8, root=folder)
+    meta.unlink()
+    with pytest.raises(d2l.DataNotFoundError, match="missing batches.meta"):
+        d2l.load_data_cifar10(8, root=folder)
+
+
+def test_the_published_checksum_tables_are_complete():
+    assert list(data_module.FASHION_MNIST_MD5) == NAMES == list(data_module.MNIST_MD5)
+    assert list(data_module.CIFAR10_MD5) == CIFAR_FILES
+    every_sum = [s for table in (data_module.FASHION_MNIST_MD5, data_module.MNIST_MD5,
+                                 data_module.CIFAR10_MD5) for s in table.values()]
+    assert len(set(every_sum)) == 15 and all(len(s) == 32 for s in every_sum)
+
+
+def test_cifar10_checksums_are_torchvisions():
+    from torchvision.datasets import CIFAR10
+    published = dict(CIFAR10.train_list + CIFAR10.test_list)
+    published[CIFAR10.meta["filename"]] = CIFAR10.meta["md5"]
+    assert data_module.CIFAR10_MD5 == published
+
+
+# ---- InMemoryLoader ------------------------------------------------------------------------
+
+IMAGES = torch.randint(0, 256, (10, 6, 6), dtype=torch.uint8)
+LABELS = torch.arange(10)
+
+
+@pytest.mark.parametrize("shape, channels", [((10, 6, 6), 1), ((10, 1, 6, 6), 1), ((10, 3, 6, 6), 3)])
+def test_loader_takes_one_and_three_channel_images(shape, channels):
+    images = torch.randint(0, 256, shape, dtype=torch.uint8)
+    loader = d2l.InMemoryLoader(images, LABELS.int(), 4, False, resize=8)
+    batches = list(loader)
+    assert [len(y) for _, y in batches] == [4, 4, 2]
+    assert batches[0][0].shape == (4, channels, 8, 8) and batches[0][1].dtype == torch.int64
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive int, got 0"),
+    ({"batch_size": 2.0}, TypeError, "batch_size must be a positive int, got 2.0"),
+    ({"images": IMAGES.numpy()}, TypeError, "images must be a torch.Tensor, got a numpy uint8 array"),
+    ({"images": IMAGES.float()}, TypeError, "images must be a uint8 tensor"),
+    ({"images": IMAGES[0]}, ValueError, "images must be a 3-D or 4-D tensor"),
+    ({"labels": LABELS.float()}, TypeError, "labels must be an integer tensor"),
+    ({"labels": LABELS.view(10, 1)}, ValueError, "labels must be a 1-D tensor"),
+    ({"labels": LABELS[:9]}, ValueError, r"labels must be a tensor with one label per image \(10\)"),
+    ({"labels": list(range(10))}, TypeError, "labels must be a torch.Tensor"),
+    ({"shuffle": 1}, TypeError, "shuffle must be True or False, got 1"),
+    ({"shuffle": "yes"}, TypeError, "shuffle must be True or False"),
+    ({"resize": 0}, ValueError, "resize must be None, a positive int or a pair"),
+    ({"resize": (8,)}, TypeError,
+     r"resize must be None, a positive int or a pair of positive ints, got \(8,\)"),
+    ({"resize": 2.5}, TypeError, "resize must be"),
+    ({"normalize": ((0.5,), (0.0,))}, ValueError, r"normalize\[1\]\[0\] must be a finite positive number"),
+    ({"normalize": ((0.5, 0.5, 0.5), (1, 1, 1))}, ValueError, "normalize must be None or a pair"),
+])
+def test_loader_refuses_bad_arguments_by_name(kwargs, error, message):
+    args = {"images": IMAGES, "labels": LABELS, "batch_size": 4, "shuffle": False, **kwargs}
+    with pytest.raises(error, match=message):
+        d2l.InMemoryLoader(**args)
+
+
+def test_loader_validates_once_per_call_not_per_batch(monkeypatch):
+    loader = d2l.InMemoryLoader(IMAGES, LABELS, 1, True, resize=4, normalize=((0.5,), (0.25,)))
+
+    def per_batch(*args, **kwargs):
+        raise AssertionError("a validation ran while serving batches")
+
+    for name in ("tensor", "integer_tensor", "positive_int", "boolean", "image_size", "fail",
+                 "positive_number"):
+        monkeypatch.setattr(validate, name, per_batch)
+    assert sum(len(y) for _, y in loader) == 10
+
+
+def test_loader_normalizes_per_channel():
+    images = torch.full((2, 3, 2, 2), 255, dtype=torch.uint8)
+    loader = d2l.InMemoryLoader(images, torch.zeros(2, dtype=torch.long), 2, False,
+                                normalize=([0.5, 0.0, 1.0], [0.5, 2.0, 1.0]))
+    X, _ = next(iter(loader))
+    assert X[:, :, 0, 0].tolist() == [[1.0, 0.5, 0.0]] * 2
+
+
+def test_balanced_subset_checks_its_arguments():
+    assert d2l.balanced_subset(torch.tensor([0, 1, 0, 1, 1]), 1).tolist() == [0, 1]
+    with pytest.raises(ValueError, match="per_class"):
+        d2l.balanced_subset(torch.tensor([0, 1]), 0)
+    with pytest.raises(TypeError, match="labels"):
+        d2l.balanced_subset(torch.tensor([0.0, 1.0]), 1)
+
+
+# ---- the CIFAR-10 benchmark ----------------------------------------------------------------
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("cifar10_results",
+                                                  ROOT / "benchmarks" / "cifar10_results.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cifar10_results"] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_without_data_stops_at_once_with_the_data_error(isolated, monkeypatch):
+    bench = load_benchmark()
+    monkeypatch.setattr(d2l, "train_ch5", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(bench, "chapter_namespace", lambda stem: pytest.fail("builders loaded"))
+    start = time.perf_counter()
+    with pytest.raises(d2l.DataNotFoundError, match="CIFAR-10 was not found"):
+        bench.main([])
+    with pytest.raises(d2l.DataNotFoundError, match="MNIST was not found"):
+        bench.main(["--nets", "nin-mnist"])
+    assert time.perf_counter() - start < 5
+    assert isolated == ["CIFAR-10", "MNIST"]
+
+
+def test_benchmark_builds_every_chapter_net_for_three_channels():
+    bench = load_benchmark()
+    namespaces = {}
+    for run in bench.RUNS:
+        if run.chapter not in namespaces:
+            namespaces[run.chapter] = bench.chapter_namespace(run.chapter)
+        channels = 3 if run.dataset == "cifar10" else 1
+        with torch.device("meta"):  # shapes only: no memory, no arithmetic
+            net = run.build(namespaces[run.chapter], channels)
+            out = net(torch.empty(2, channels, run.resize, run.resize))
+        assert out.shape == (2, 10), run.key
+        assert next(net.parameters()).shape[1] == channels, run.key  # the first layer's input
+    nin = bench.with_zeroed_head(namespaces["11_nin"], 3)
+    assert torch.count_nonzero(nin[7][-1].weight) == 0  # chapter 11's zeroed last convolution
+
+
+# ---- the real data, where it is installed ---------------------------------------------------
 
 @pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
                     reason="Debian's dataset-fashion-mnist is not installed")
@@ -179,3 +595,28 @@ def test_real_debian_data_verifies_and_loads(monkeypatch, tmp_path):
     assert train_x.dtype == torch.uint8
     assert torch.bincount(train_y).tolist() == [6000] * 10
     assert torch.bincount(test_y).tolist() == [1000] * 10
+
+
+def _real_copy(folder: str) -> bool:
+    places = [Path(os.environ["D2LMINI_DATA"])] if os.environ.get("D2LMINI_DATA") else []
+    return any((p / folder).is_dir() for p in places + [d2l.cache_dir()])
+
+
+@pytest.mark.skipif(not _real_copy("cifar-10-batches-py"), reason="no copy of CIFAR-10 here")
+def test_real_cifar10_matches_its_normalisation_constants():
+    train_x, train_y, test_x, _ = data_module._read(data_module.CIFAR10, None)
+    assert train_x.shape == (50000, 3, 32, 32) and test_x.shape == (10000, 3, 32, 32)
+    assert torch.bincount(train_y).tolist() == [5000] * 10
+    pixels = train_x.permute(1, 0, 2, 3).reshape(3, -1).double() / 255
+    mean, std = pixels.mean(dim=1), pixels.std(dim=1, correction=0)
+    torch.testing.assert_close(mean, torch.tensor(data_module.CIFAR10_MEAN, dtype=torch.double),
+                               atol=6e-5, rtol=0)
+    torch.testing.assert_close(std, torch.tensor(data_module.CIFAR10_STD, dtype=torch.double),
+                               atol=6e-5, rtol=0)
+
+
+@pytest.mark.skipif(not _real_copy("MNIST/raw"), reason="no copy of MNIST here")
+def test_real_mnist_verifies_and_loads():
+    train_x, train_y, test_x, _ = data_module._read(data_module.MNIST, None)
+    assert train_x.shape == (60000, 28, 28) and test_x.shape == (10000, 28, 28)
+    assert train_y.min() == 0 and train_y.max() == 9
