@@ -8,6 +8,7 @@ taken once, so the loop never waits on the device to time a batch more than once
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
 
@@ -15,8 +16,11 @@ import torch
 
 # A run longer than this on a CPU gets one line pointing at the faster alternatives.
 LONG_RUN_SECONDS = 30 * 60
-# The estimate is taken after this many batches, or at the end of the first epoch if it is shorter.
+# The first batch pays one-off costs (memory, kernel selection) and is not timed. The estimate is
+# taken once at least this many batches and this many seconds have followed it, or at the end of
+# the first epoch if that comes sooner.
 ESTIMATE_AFTER_BATCHES = 5
+ESTIMATE_AFTER_SECONDS = 2.0
 
 
 def num_examples(data_iter: Iterable) -> int | None:
@@ -52,18 +56,28 @@ class RunProgress:
         self.test_examples = num_examples(test_iter)
         self.bar = None
         self._estimated = False
-        self._t0 = time.perf_counter()
+        self._t0 = 0.0  # when the first epoch began
+        self._warm: float | None = None  # when the first batch had finished
 
     def start_epoch(self, epoch: int) -> None:
         from tqdm.auto import tqdm
+        if not self._estimated:
+            self._t0 = time.perf_counter()
         self.bar = tqdm(total=self.train_examples, desc=f"epoch {epoch}/{self.num_epochs}",
-                        unit="ex", unit_scale=True, leave=False, dynamic_ncols=True)
+                        unit="ex", unit_scale=True, leave=False, dynamic_ncols=True,
+                        mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets few lines
 
     def batch_done(self, batch: int, batch_examples: int) -> None:
         """Advance the bar; after the first few batches, print the estimate (one time only)."""
         self.bar.set_postfix_str(f"batch {batch + 1}/{self.num_batches or '?'}", refresh=False)
         self.bar.update(batch_examples)
-        if not self._estimated and batch + 1 == ESTIMATE_AFTER_BATCHES:
+        if self._estimated:
+            return
+        if batch == 0:
+            self._sync()
+            self._warm = time.perf_counter()
+        elif (batch >= ESTIMATE_AFTER_BATCHES
+              and time.perf_counter() - self._warm >= ESTIMATE_AFTER_SECONDS):
             self._estimate(batch + 1)
 
     def end_epoch(self, batches_done: int) -> None:
@@ -76,15 +90,22 @@ class RunProgress:
             self.bar.close()
             self.bar = None
 
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # twice per run, so the timing is real
+
     def _estimate(self, batches_done: int) -> None:
-        """Print the projected duration of the whole run from the batches timed so far. Evaluation
-        is counted at a third of a training step per example (a forward pass, no backward)."""
+        """Print the projected duration of the whole run from the batches timed so far (those after
+        the first, when there are any). Evaluation is counted at a third of a training step per
+        example (a forward pass, no backward)."""
         self._estimated = True
         if self.num_batches is None or batches_done == 0:
             return
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)  # once per run, so the timing is real
-        per_batch = (time.perf_counter() - self._t0) / batches_done
+        self._sync()
+        if self._warm is not None and batches_done > 1:
+            per_batch = (time.perf_counter() - self._warm) / (batches_done - 1)
+        else:
+            per_batch = (time.perf_counter() - self._t0) / batches_done
         train = per_batch * self.num_batches * self.num_epochs
         evaluate = 0.0
         if self.train_examples and self.test_examples:
@@ -92,7 +113,7 @@ class RunProgress:
             evaluate = per_example / 3 * self.test_examples * self.num_epochs
         total = train + evaluate
         message = (f"estimated time for {self.num_epochs} epoch(s) on {self.device}: about "
-                   f"{_minutes(total)} (from the first {batches_done} batch(es))")
+                   f"{_minutes(total)} (timed on the first {batches_done} batch(es))")
         if total > LONG_RUN_SECONDS and self.device.type == "cpu":
             message += ("\nthat is long on a CPU: a GPU would take minutes (device=d2l.try_gpu() "
                         "picks one when there is one), or run the quick profile with "
