@@ -378,13 +378,93 @@ print("layer.weight now has shape", tuple(layer.weight.shape))
 #
 # ## Exercises
 #
-# 1. Initialize `w` to zeros instead of small random numbers. Does training still work? Why is that
+# The first four are checked: write the function in the cell, run it, and the check tells you
+# what is wrong, if anything. The untouched stub just reports "not attempted yet".
+#
+# **Exercise 1.** Write the gradient of the *summed* loss
+# $L = \sum_i \tfrac12 (\mathbf{x}_i^\top \mathbf{w} + b - y_i)^2$ by hand, without autograd:
+# `linreg_gradients(X, y, w, b)` gets `X` of shape `(n, d)`, `y` of shape `(n, 1)`, `w` of shape
+# `(d, 1)` and `b` of shape `(1,)`, and returns the pair `(grad_w, grad_b)` shaped like `w` and `b`.
+
+# %% tags=["exercise"]
+def linreg_gradients(X, y, w, b):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_linreg_gradients(linreg_gradients)
+
+# %% [markdown]
+# **Exercise 2.** Write your own `sgd_step(params, lr, batch_size)`, the update `d2l.sgd` makes:
+# each tensor in `params` (whose `.grad` holds the gradient of the summed minibatch loss) moves
+# by `-lr * grad / batch_size`, in place, without autograd recording it. It returns nothing.
+
+# %% tags=["exercise"]
+def sgd_step(params, lr, batch_size):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_sgd_step(sgd_step)
+
+# %% [markdown]
+# **Exercise 3.** Write your own minibatch reader `my_data_iter(batch_size, features, labels)`, a
+# generator like `d2l.data_iter`: every pass visits the examples in a new random order, yields
+# `(X, y)` pairs of `batch_size` rows (the last may be shorter), and uses every example exactly
+# once.
+
+# %% tags=["exercise"]
+def my_data_iter(batch_size, features, labels):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_minibatches(my_data_iter)
+
+# %% [markdown]
+# **Exercise 4.** The concise loop uses `nn.MSELoss` (a mean, without the factor ½) with
+# `torch.optim.SGD`. Write `mse_learning_rate(lr)`: the learning rate for the concise loop that
+# makes exactly the same step as the scratch loop (summed halved loss, `d2l.sgd(params, lr,
+# batch_size)`) with rate `lr`.
+
+# %% tags=["exercise"]
+def mse_learning_rate(lr):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_mse_learning_rate(mse_learning_rate)
+
+# %% [markdown]
+# Open questions:
+#
+# 5. Initialize `w` to zeros instead of small random numbers. Does training still work? Why is that
 #    fine here but not for a network with hidden layers (see chapter 05)?
-# 2. Replace the summed loss by its mean in the scratch loop while still calling
+# 6. Replace the summed loss by its mean in the scratch loop while still calling
 #    `d2l.sgd(params, lr, batch_size)`. What happens to the effective learning rate, and how many
 #    epochs do you now need?
-# 3. Try learning rates 0.003, 0.3 and 3. Which ones converge, which diverge?
-# 4. `nn.MSELoss` has no factor ½. Which learning rate makes the concise loop take exactly the same
-#    steps as the scratch one?
-# 5. Use `nn.HuberLoss` instead of the squared loss and add a few outliers to the labels. Compare the
+# 7. Try learning rates 0.003, 0.3 and 3. Which ones converge, which diverge?
+# 8. Use `nn.HuberLoss` instead of the squared loss and add a few outliers to the labels. Compare the
 #    recovered parameters.
+
+# %% [markdown]
+# <details><summary>Reference results</summary>
+#
+# From `python benchmarks/exercise_refs/01_linear_regression.py` (2-core x86_64 CPU, torch 2.14.1;
+# the chapter's 1000 synthetic examples, batch size 10; no profile involved, the data set is
+# always the full one):
+#
+# * **5.** Three epochs at lr 0.03 end at the same loss either way: $4.68\times10^{-5}$ from
+#   $\mathcal{N}(0, 0.01^2)$, $4.66\times10^{-5}$ from zero, largest error in $\mathbf{w}$ 0.0006 in
+#   both. With a single output unit there is no symmetry to break.
+# * **6.** With the mean, `d2l.sgd` divides by the batch size a second time: the step is 10 times
+#   smaller, as with lr 0.003. After 3 epochs the loss is 2.76 instead of $4.68\times10^{-5}$; it
+#   needs 22 epochs instead of 3 to get below $10^{-4}$.
+# * **7.** Loss after epochs 1, 2, 3: lr 0.003: 9.05, 5.0, 2.76 (converging, slowly); lr 0.03:
+#   0.0395, 0.00014, $4.68\times10^{-5}$; lr 0.3: $4.9\times10^{-5}$ after one epoch, then jittering
+#   around the noise level; lr 3: `inf` after the first epoch, then `nan` (diverged).
+# * **8.** 50 of the 1000 labels raised by 20, concise model from zero, SGD lr 0.03, 5 epochs:
+#   `MSELoss` ends at $\mathbf{w} = [1.782, -3.279]$, $b = 5.368$ (the bias pulled up by about
+#   20 × 5 % = 1, the labels' average shift); `HuberLoss` (δ = 1) at $[1.996, -3.387]$, $b = 4.259$.
+#
+# </details>
