@@ -129,7 +129,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     device = d2l.try_gpu()
     num_epochs = d2l.cap_epochs(EPOCHS)
-    print(d2l.profile_summary())
+    profile = d2l.current_profile()
+    print(f"profile {profile.name}: " + ("every image" if profile.train_per_class is None else
+          f"{profile.train_per_class} training and {profile.test_per_class} test images per class "
+          "(a wiring check, not a result)"))
     print(f"device {device}, torch {torch.__version__}, {platform.machine()}, {num_epochs} epoch(s)")
     namespaces: dict[str, dict] = {}
     rows = []
