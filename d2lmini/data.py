@@ -50,8 +50,9 @@ CIFAR10_CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
 
 # Per-channel (R, G, B) mean and standard deviation of the pixels of the 50 000 CIFAR-10 training
 # images after scaling to [0, 1], computed on the CIFAR-10 training set (the values several
-# independent computations agree on; we could not recompute them here, having no copy of the
-# data: tests/test_data.py recomputes them whenever CIFAR-10 can be found).
+# independent computations agree on, e.g. in kuangliu/pytorch-cifar issue 129 and libffcv/ffcv
+# pull request 322; we could not recompute them here, having no copy of the data:
+# tests/test_data.py recomputes them whenever CIFAR-10 can be found).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
