@@ -2,6 +2,201 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
 from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
 
-__all__: list[str] = []
+__all__: list[str] = ["check_alexnet_min_side", "check_imagenet_alexnet_params",
+                      "check_random_flip", "check_predict_without_dropout"]
+
+# The windows of the notebook's alexnet(), in order: (kernel, stride, padding).
+_ALEXNET_WINDOWS = [(11, 4, 1), (3, 2, 0), (5, 1, 2), (3, 2, 0),
+                    (3, 1, 1), (3, 1, 1), (3, 1, 1), (3, 2, 0)]
+
+
+def _alexnet_last_side(side: int) -> int:
+    """The side of alexnet()'s last pooled maps for a `side` x `side` input; 0 if a layer's
+    window no longer fits."""
+    for k, s, p in _ALEXNET_WINDOWS:
+        if side + 2 * p < k:
+            return 0
+        side = (side + 2 * p - k) // s + 1
+    return side
+
+
+@exercise("09.1 smallest input side of AlexNet")
+def check_alexnet_min_side(answer: int) -> str:
+    """Check the smallest input side for which the notebook's `alexnet()` runs (09_alexnet)."""
+    side = value(answer)
+    require(isinstance(side, int) and not isinstance(side, bool),
+            f"answer with an int (a number of pixels), got {type(side).__name__}")
+    valid = [n for n in range(1, 400) if _alexnet_last_side(n) == 5]
+    smallest, largest = valid[0], valid[-1]
+    nonempty = next(n for n in range(1, 400) if _alexnet_last_side(n) >= 1)
+    last = _alexnet_last_side(side)
+    if side == nonempty:
+        raise ExerciseFailed(
+            f"with side {side} the convolutions and pools still produce 1 x 1 maps, but the "
+            f"flatten then gives 256 numbers and the first dense layer, nn.Linear(256 * 5 * 5, "
+            f"4096), expects exactly 6400: the last maps must be 5 x 5")
+    require(last == 5,
+            f"with side {side} the last max-pool gives {last} x {last} maps"
+            + (" (a window no longer fits)" if last == 0 else "")
+            + f", so the flatten has 256 * {last}^2 = {256 * last * last} numbers, not the 6400 "
+            "the first dense layer expects; apply n_out = floor((n + 2p - k) / s) + 1 layer by layer")
+    require(side == smallest,
+            f"side {side} works (5 x 5 maps at the end), but a smaller side does too: keep going "
+            "down until the last maps stop being 5 x 5 (the floor in the formula lets several "
+            "sides give the same output)")
+    return f"every side from {smallest} to {largest} gives 5 x 5 maps; {smallest} is the smallest"
+
+
+# The original two-GPU AlexNet (Krizhevsky et al., 2012): (c_in, c_out, k, groups) per convolution
+# and (n_in, n_out) per dense layer; the last maps are 6 x 6 (the paper's sizes fit 227 x 227).
+_IMAGENET_CONVS = [(3, 96, 11, 1), (96, 256, 5, 2), (256, 384, 3, 1), (384, 384, 3, 2),
+                   (384, 256, 3, 2)]
+
+
+def _alexnet_count(in_channels: int = 3, num_classes: int = 1000, last_side: int = 6,
+                   grouped: bool = True, biases: bool = True) -> int:
+    count = 0
+    for c_in, c_out, k, groups in _IMAGENET_CONVS:
+        c_in = in_channels if c_in == 3 else c_in
+        count += c_out * (c_in // (groups if grouped else 1) * k * k + biases)
+    for n_in, n_out in [(256 * last_side ** 2, 4096), (4096, 4096), (4096, num_classes)]:
+        count += n_out * (n_in + biases)
+    return count
+
+
+@exercise("09.2 parameters of the original AlexNet")
+def check_imagenet_alexnet_params(answer: int) -> str:
+    """Check the parameter count of the original two-GPU ImageNet AlexNet (09_alexnet)."""
+    count = value(answer)
+    require(isinstance(count, int) and not isinstance(count, bool),
+            f"answer with an int, got {type(count).__name__}")
+    want = _alexnet_count()
+    mistakes = {
+        _alexnet_count(grouped=False):
+            "that counts every filter of the second, fourth and fifth convolutions over all the "
+            "input channels; on two GPUs each of them saw only the half on its own GPU "
+            "(groups=2), so their weights are c_o * (c_i / 2) * k * k",
+        _alexnet_count(biases=False): "you left out the biases: one per output channel or unit",
+        _alexnet_count(last_side=5):
+            "you used our network's 5 x 5 final maps; the original's last maps are 6 x 6, so the "
+            "first dense layer has 256 * 6 * 6 = 9216 inputs",
+        _alexnet_count(in_channels=1): "the original reads 3-channel colour images, not 1 channel",
+        _alexnet_count(num_classes=10): "the original predicts 1000 ImageNet classes, not 10",
+        61_100_840:
+            "that is torchvision's alexnet(), a later single-GPU variant with 64, 192, 384, 256, "
+            "256 channels; count the paper's 96, 256, 384, 384, 256",
+        60_000_000: "the paper rounds to 60 million; count exactly, layer by layer",
+    }
+    require(count not in mistakes, mistakes.get(count, ""))
+    require(count == want,
+            f"{count:,} is not the count: a convolution has c_o * (c_i / groups * k * k + 1) "
+            "parameters, a dense layer n_o * (n_i + 1); go layer by layer (convolutions 3 -> 96 "
+            "-> 256 -> 384 -> 384 -> 256, dense 9216 -> 4096 -> 4096 -> 1000)")
+    return f"{want:,} parameters, the paper's '60 million'"
+
+
+def _seeded_call(fn: Callable, X: torch.Tensor, seed: int) -> torch.Tensor:
+    """Call the learner's function with every random generator it might use seeded, restoring
+    the caller's generators afterwards."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed)
+            return call(fn, X.clone())
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+@exercise("09.3 a random flip per image")
+def check_random_flip(random_flip: Callable[[torch.Tensor], torch.Tensor]) -> str:
+    """Check a function that mirrors each image of a batch left to right with probability 1/2,
+    drawing once per image (09_alexnet)."""
+    g = torch.Generator().manual_seed(9)
+    flipped_total = seen = 0
+    for shape in [(64, 1, 6, 8), (64, 3, 5, 7)]:
+        X = torch.rand(shape, generator=g)
+        for seed in range(3):
+            out = _seeded_call(random_flip, X, seed)
+            require(isinstance(out, torch.Tensor) and tuple(out.shape) == shape,
+                    f"for a batch of shape {shape} return a tensor of the same shape, got "
+                    + (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
+                       else type(out).__name__))
+            if torch.equal(out, X.flip(0)):
+                raise ExerciseFailed("you reversed the order of the images in the batch (dim 0); "
+                                     "mirror each image left to right: its last dim, the width")
+            flips = []
+            for i, (img, new) in enumerate(zip(X, out)):
+                if torch.equal(new, img):
+                    flips.append(False)
+                elif torch.equal(new, img.flip(-1)):
+                    flips.append(True)
+                elif torch.equal(new, img.flip(-2)):
+                    raise ExerciseFailed(
+                        f"image {i} of a batch of shape {shape} is upside down: you flipped the "
+                        "height (dim -2); a left-right mirror flips the width (dim -1)")
+                else:
+                    raise ExerciseFailed(
+                        f"image {i} of a batch of shape {shape} is neither the original nor its "
+                        "mirror image: flip all channels of an image together, along the width "
+                        "(dim -1), and change nothing else")
+            require(0 < sum(flips) < len(flips),
+                    f"all {len(flips)} images of the batch got the same choice "
+                    f"({'all flipped' if flips[0] else 'none flipped'}): draw one random "
+                    "choice per image, not one for the whole batch")
+            flipped_total, seen = flipped_total + sum(flips), seen + len(flips)
+    share = flipped_total / seen
+    require(0.35 <= share <= 0.65,
+            f"{share:.0%} of {seen} images were flipped: flip each with probability 1/2")
+    return f"{seen} images in 1- and 3-channel batches: each mirrored or kept, about half mirrored"
+
+
+def _dropout_net(g: torch.Generator) -> nn.Module:
+    net = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 5))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return net
+
+
+@exercise("09.4 predictions without dropout")
+def check_predict_without_dropout(predict: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> str:
+    """Check a `predict(net, X)` that returns class labels with dropout switched off and leaves
+    the net in the mode it found it (09_alexnet)."""
+    g = torch.Generator().manual_seed(4)
+    for start_in_training in (True, False):
+        net, X = _dropout_net(g), torch.randn(200, 8, generator=g)
+        net.eval()
+        with torch.no_grad():
+            want = net(X).argmax(dim=1)
+        net.train(start_in_training)
+        mode = "training" if start_in_training else "evaluation"
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            got = call(predict, net, X)
+        require(isinstance(got, torch.Tensor), f"return a tensor of labels, got {type(got).__name__}")
+        require(got.shape == want.shape,
+                f"for 200 examples and 5 classes return 200 labels, got shape {tuple(got.shape)}: "
+                "turn the scores into labels with argmax over the class dim (dim 1)")
+        require(not got.is_floating_point(),
+                f"labels are integers, got {got.dtype}: use argmax, not max or softmax")
+        agree = (got == want).float().mean().item()
+        require(agree == 1,
+                f"on a net in {mode} mode only {agree:.0%} of your labels match those of the net "
+                "with dropout off: dropout was still zeroing units; call net.eval() first")
+        require(net.training == start_in_training,
+                f"the net came in {mode} mode and left in "
+                f"{'training' if net.training else 'evaluation'} mode: remember net.training "
+                "before net.eval() and restore it with net.train(was_training)")
+    return "labels equal the dropout-free ones, for a net in training and in evaluation mode"

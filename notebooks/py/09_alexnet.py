@@ -3,22 +3,24 @@
 #
 # LeNet (chapter 08) showed that a few convolutions and a small dense head can read
 # 28 × 28 clothing images. AlexNet (Krizhevsky, Sutskever and Hinton, 2012) is the network that
-# made the same recipe win on ImageNet, with far bigger images and far more parameters. Little in
-# it is new on its own; what mattered was putting together a handful of choices that let a large
-# network train at all:
+# made the same recipe work on ImageNet, with far bigger images and far more parameters: a variant
+# of it won the ILSVRC-2012 competition with a top-5 test error of 15.3 %, against 26.2 % for
+# the second-best entry. Few of its ingredients were new on their own; what mattered was putting together a
+# handful of choices that let a large network train in days and not overfit:
 #
-# 1. **ReLU** activations instead of sigmoids, so gradients survive many layers;
-# 2. **dropout** in the big dense layers, so the ~40 million weights there do not memorise the
-#    training set;
-# 3. **data augmentation**: random flips and crops that show the network a slightly different
-#    picture of every image on every pass;
-# 4. **large inputs and GPUs**: 224 × 224 pixels, five convolutional layers, a 4096-wide head.
+# 1. **ReLU** activations instead of saturating ones such as tanh, which made training several
+#    times faster;
+# 2. **dropout** in the big dense layers, which hold most of the weights, against overfitting;
+# 3. **data augmentation**: random crops and mirror images that show the network a slightly
+#    different picture of an image on every pass;
+# 4. **large inputs and GPUs**: 224 × 224 pixels, five convolutional layers, a 4096-wide head,
+#    trained on two GPUs for five to six days.
 #
 # In this notebook we
-# - check why ReLU keeps gradients alive where sigmoid does not;
+# - measure what sigmoid and ReLU do to a gradient that passes through many layers;
 # - build AlexNet for one-channel Fashion-MNIST images resized to 224 × 224 and walk a batch
 #   through it layer by layer, checking every shape against the output-size formula;
-# - count its parameters and see where they live;
+# - count its parameters and its multiply-adds, and see where they live;
 # - watch dropout behave differently in training and evaluation;
 # - try flips and random crops with `torchvision.transforms.v2`;
 # - train the network with `d2l.train_ch5`.
@@ -32,12 +34,11 @@ d2l.set_seed(0)
 print(d2l.profile_summary())
 
 # %% [markdown]
-# ## 1. ReLU keeps the gradient alive
+# ## 1. What the activation does to the gradient
 #
 # The sigmoid $\sigma(x) = 1/(1+e^{-x})$ has derivative $\sigma'(x) = \sigma(x)\,(1-\sigma(x))$,
-# which never exceeds $\tfrac14$ and is nearly zero once $|x|$ is a few units. Backpropagation
-# multiplies one such factor per layer, so through $L$ sigmoid layers the gradient shrinks by at
-# least $4^{L}$. The rectified linear unit
+# which never exceeds $\tfrac14$ (its value at $x = 0$) and is nearly zero once $|x|$ is a few
+# units. The rectified linear unit
 #
 # $$\operatorname{ReLU}(x) = \max(0, x), \qquad \operatorname{ReLU}'(x) = \begin{cases}1 & x > 0\\ 0 & x < 0\end{cases}$$
 #
@@ -54,32 +55,133 @@ relu_grad = x.grad.clone()
 
 print(f"largest sigmoid derivative: {sigmoid_grad.max():.4f}")
 print(f"ReLU derivative on x > 0: {relu_grad[x > 0].unique().tolist()}")
-print(f"8 sigmoid layers shrink a gradient by at least {0.25 ** 8:.1e}")
 
 # The sigmoid derivative peaks at 1/4 (at x = 0); ReLU's is exactly 1 wherever x > 0.
 torch.testing.assert_close(sigmoid_grad.max(), torch.tensor(0.25))
 assert torch.all(relu_grad[x > 0] == 1) and torch.all(relu_grad[x < 0] == 0)
 
 # %% [markdown]
+# ### Through a stack of layers
+#
+# In a layer $\mathbf{h} = f(W\mathbf{x})$, backpropagation turns the gradient
+# $\mathbf{g} = \partial \ell / \partial \mathbf{h}$ into
+#
+# $$\frac{\partial \ell}{\partial \mathbf{x}} = W^\top \big(f'(W\mathbf{x}) \odot \mathbf{g}\big):$$
+#
+# first the activation's derivative, then the weights. For the sigmoid the first factor is at most
+# $\tfrac14$ in every coordinate, so one layer multiplies $\|\mathbf{g}\|$ by at most
+# $\|W\|_2 / 4$ ($\|W\|_2$ is the largest factor by which $W$ stretches a vector), and $L$
+# layers by at most $\prod_l \|W_l\|_2 / 4^L$. The derivatives alone contribute at most $4^{-L}$;
+# whether the gradient really vanishes depends on the weights as well.
+#
+# We measure it. Eight layers of width $n = 128$, random Gaussian weights, a batch of 64 inputs:
+# we push a random gradient back through the stack and compare its size at the bottom with its
+# size at the top. Each row below changes one thing against another: rows 1 and 2 the weight
+# scale of a sigmoid stack, rows 1 and 3 the activation, rows 3 and 4 the weight scale of a ReLU
+# stack. A standard deviation of $1/\sqrt{n}$ keeps the length of a random vector on average
+# (chapter 05), and $\sqrt{2/n}$ is Kaiming's scale for ReLU.
+
+# %%
+def gradient_ratio(activation, weight_std, depth=8, width=128, seed=0):
+    """Backpropagate a random gradient through `depth` layers h = activation(W h). Returns the
+    ratio |gradient at the input| / |gradient at the output|, the mean and the largest activation
+    derivative met on the way, and the bound prod_l ||W_l||_2 * max f'_l on the ratio."""
+    g = torch.Generator().manual_seed(seed)
+    weights = torch.randn(depth, width, width, generator=g) * weight_std
+    x = torch.randn(64, width, generator=g, requires_grad=True)
+    h, derivatives = x, []
+    for W in weights:
+        z = (h @ W.T).detach().requires_grad_()
+        activation(z).sum().backward()  # z.grad holds f'(z), one value per unit and example
+        derivatives.append(z.grad)
+        h = activation(h @ W.T)
+    upstream = torch.randn(64, width, generator=g)
+    h.backward(upstream)
+    derivatives = torch.stack(derivatives)
+    ratio = (x.grad.norm() / upstream.norm()).item()
+    bound = (torch.linalg.matrix_norm(weights, ord=2) * derivatives.amax(dim=(1, 2))).prod().item()
+    return ratio, derivatives.mean().item(), derivatives.max().item(), bound
+
+
+n, depth = 128, 8
+rows = {"sigmoid, std 1/sqrt(n)": (torch.sigmoid, 1 / n ** 0.5),
+        "sigmoid, std 8/sqrt(n)": (torch.sigmoid, 8 / n ** 0.5),
+        "ReLU,    std 1/sqrt(n)": (torch.relu, 1 / n ** 0.5),
+        "ReLU,    std sqrt(2/n)": (torch.relu, (2 / n) ** 0.5)}
+results = {name: gradient_ratio(f, std, depth) for name, (f, std) in rows.items()}
+
+print(f"4^-{depth} = {0.25 ** depth:.1e}")
+print(f"{'':24}{'gradient ratio':>15}{'mean f_prime':>14}{'max f_prime':>13}{'bound':>10}")
+for name, (ratio, mean_d, max_d, bound) in results.items():
+    print(f"{name:24}{ratio:>15.1e}{mean_d:>14.3f}{max_d:>13.3f}{bound:>10.1e}")
+
+small, big = results["sigmoid, std 1/sqrt(n)"], results["sigmoid, std 8/sqrt(n)"]
+relu_small, relu_kaiming = results["ReLU,    std 1/sqrt(n)"], results["ReLU,    std sqrt(2/n)"]
+assert small[2] <= 0.25 and big[2] <= 0.25  # every sigmoid derivative met is at most 1/4
+assert all(ratio <= bound for ratio, _, _, bound in results.values())  # the bound above holds
+assert 1e-6 < small[0] < 1e-4  # small weights: shrunk about 10^5-fold, as 4^-8 suggests
+assert big[0] > 1000 * 0.25 ** depth  # large weights: NOT shrunk by 4^-8 ...
+assert 0.05 < big[0] < 1  # ... only to a ratio of order 10^-1
+assert big[1] < small[1] / 2  # ... but most units sit in the flat tails of the sigmoid
+assert small[0] < relu_small[0] / 100  # same weights, ReLU instead of sigmoid
+assert 0.4 < relu_small[1] < 0.6  # about half of the ReLUs are active ...
+assert 0.5 * 2 ** -4 < relu_small[0] < 2 * 2 ** -4  # ... costing about 1/sqrt(2) per layer
+assert 0.5 < relu_kaiming[0] < 2  # ReLU at Kaiming's scale keeps the gradient's size
+
+# %% [markdown]
+# What the table shows:
+#
+# - With weights that keep a vector's length (row 1), the sigmoid stack shrinks the gradient by
+#   about $10^5$, close to $4^8 \approx 6.6 \cdot 10^4$: the pre-activations stay small, so
+#   $\sigma'$ stays near its maximum $\tfrac14$ and each layer costs a factor of about 4.
+# - Eight times larger weights (row 2) offset most of it: the ratio is of order $10^{-1}$, not
+#   $4^{-8}$. So "$L$ sigmoid layers shrink the gradient by $4^L$" is false in general; what is
+#   true is that the derivatives contribute at most $4^{-L}$. The large weights pay for this by
+#   pushing most units into the flat tails, where the mean derivative is far below $\tfrac14$.
+# - ReLU with the same small weights (row 3) loses far less. Its derivative is 1 on the active
+#   units and 0 on the others, and about half are active (the mean derivative is about 0.5), so
+#   each layer keeps about $1/\sqrt2$ of the gradient's length: $2^{-4} \approx 0.06$ over eight
+#   layers. Kaiming's scale $\sqrt{2/n}$ compensates for the inactive half (row 4), and the
+#   gradient keeps its size through all eight layers.
+#
+# Krizhevsky et al. made the case for ReLU with a measurement against **tanh**, another
+# saturating activation: on CIFAR-10, a four-layer convolutional network with ReLUs reached 25 %
+# training error six times faster than the same network with tanh units (Figure 1 of their
+# paper).
+
+# %% [markdown]
 # ## 2. The network
 #
-# The original AlexNet took 3-channel 224 × 224 photographs and predicted 1000 classes, and was
-# split over two GPUs of its day. Our version keeps its layer sizes but reads one grey channel and
-# predicts our 10 classes:
+# The original AlexNet read 3-channel colour photographs and predicted 1000 classes. It was split
+# over two GPUs with 3 GB of memory each: each GPU held half of every layer's channels, and the
+# second, fourth and fifth convolutions saw only the channels on their own GPU. After the first
+# two convolutions it also normalised each response by those at the same position in
+# neighbouring channels ("local response normalisation"). Our version keeps the kernel sizes,
+# strides and channel counts of the convolutions and the width of the head, and differs in four
+# ways: it reads one grey channel, predicts our 10 classes, connects every convolution to all
+# channels of the layer below (one device), and has no response normalisation (VGG's authors,
+# chapter 10, found that it did not improve their network on ImageNet). The layers are:
 #
 # - an **11 × 11** convolution with stride 4 and 96 channels: a big window, because a 224-pixel
 #   image needs to be shrunk fast;
 # - a **5 × 5** convolution with 256 channels, then three **3 × 3** convolutions (384, 384, 256);
-# - **3 × 3 max-pooling with stride 2** (overlapping windows) after the first, second and fifth
-#   convolution;
+# - **3 × 3 max-pooling with stride 2** after the first, second and fifth convolution. The
+#   windows overlap (stride 2 < width 3); the paper reports that this lowered its top-1 and top-5
+#   error by 0.4 and 0.3 points against non-overlapping 2 × 2 windows;
 # - a head of two dense layers of **4096** units, each followed by dropout, then 10 outputs.
+#
+# The paper calls its input 224 × 224, but the sizes it lists (55 × 55 maps after the first
+# layer) work out for 227 × 227: $(227 - 11)/4 + 1 = 55$, while $224 - 11$ is not a multiple
+# of 4. We pad the first convolution by 1 so that a 224 × 224 image gives 54 × 54 maps; our last
+# pooled maps are then 5 × 5, where the original's are 6 × 6.
 #
 # ![AlexNet as a stack of layers, with the output shape of each](../Pics/09_alexnet.svg)
 #
 # We keep all layers in one flat `nn.Sequential`, so that `d2l.layer_shapes` can visit them one
-# at a time. The weights start from Kaiming initialisation (chapter 05), the choice made for
-# ReLU layers: it keeps the activation variance roughly constant from layer to layer, so eight
-# layers neither blow up nor fade the signal at the start of training.
+# at a time. The weights start from Kaiming initialisation (chapter 05), which is derived for
+# ReLU layers: it picks the weight scale so that, on average, a layer keeps the size of the
+# signal it passes on, forwards and (row 4 above) backwards. The paper itself drew every weight
+# from a Gaussian with standard deviation 0.01.
 
 # %%
 def alexnet(in_channels=1, num_classes=10, dropout=0.5):
@@ -146,6 +248,21 @@ assert [shape for _, shape in walk] == expected_shapes(net, 1, 224)
 # the three pools take 54 -> 26 -> 12 -> 5, so the head sees 256 * 5 * 5 = 6400 numbers
 assert dict(walk)["13:FlattenLayer"] == (1, 6400)
 assert walk[-1][1] == (1, 10)
+# the paper's sizes: 227 gives 55 x 55 after the first layer
+assert out_side(227, 11, 4) == 55 and (224 - 11) % 4 != 0
+
+# %% [markdown]
+# A colour version, for 3-channel images such as CIFAR-10's, differs in one argument. We build it
+# on PyTorch's `meta` device, whose tensors have shapes but no memory and no values: enough to
+# check shapes without allocating a second network.
+
+# %%
+with torch.device("meta"):
+    colour_net = alexnet(in_channels=3)
+    colour_walk = d2l.layer_shapes(colour_net, torch.empty(1, 3, 224, 224), verbose=False)
+assert colour_net[0].weight.shape == (96, 3, 11, 11)
+assert [shape for _, shape in colour_walk] == expected_shapes(colour_net, 3, 224)
+assert colour_walk[-1][1] == (1, 10)
 
 # %% [markdown]
 # ### Where the parameters live
@@ -166,19 +283,23 @@ print(f"dense head:   {dense_params:>11,} parameters ({dense_params / total:.1%}
 print(f"total:        {total:>11,} parameters")
 
 assert total == conv_params + dense_params
-assert dense_params / total > 0.9  # the head, not the convolutions, is where overfitting lurks
+assert dense_params / total > 0.9  # the head holds nine parameters in ten
 
 # %% [markdown]
-# Nine parameters in ten sit in the three dense layers. That is why AlexNet puts dropout there
-# and not after the convolutions, whose weights are shared over every position of the image and
-# so see far more data per parameter.
+# Nine parameters in ten sit in the three dense layers, and that is where the paper used
+# dropout, to reduce overfitting in those fully connected layers. A convolution's weights are
+# shared by every position of the image, so each of them is fitted to far more input values than
+# a weight of the head. (The original, with 3 channels, 1000 classes, 6 × 6 final maps and its
+# two-GPU split, has the "60 million parameters" of the paper: exercise 2 counts them.)
 #
 # ## 3. Dropout in the classifier
 #
 # During training, `nn.Dropout(p)` zeroes each activation with probability $p$ and multiplies the
 # survivors by $1/(1-p)$, so the expected value of every unit is unchanged (chapter 04 built this
-# from scratch). In evaluation mode it does nothing. The head of our network is everything after
-# the flatten layer; we feed it one fixed feature vector twice in each mode.
+# from scratch). In evaluation mode it does nothing. (The paper did the scaling the other way
+# round: it kept the survivors as they were and multiplied the outputs by 0.5 at test time, which
+# gives the same expected values.) The head of our network is everything after the flatten
+# layer; we feed it one fixed feature vector twice in each mode.
 
 # %%
 head = net[14:]  # dense - ReLU - dropout - dense - ReLU - dropout - dense
@@ -221,22 +342,26 @@ X, y = next(iter(train_iter))
 print(X.shape, X.dtype, y.shape, f"{len(train_iter)} training batches")
 assert X.shape == (batch_size, 1, 224, 224) and X.dtype == torch.float32
 assert 0 <= X.min() and X.max() <= 1
+assert out_side(28, 11, 4, 1) == 5  # what the first layer would make of a 28 x 28 image
 
 # %% [markdown]
 # ## 5. Data augmentation
 #
 # A coat is still a coat when mirrored left to right, or when the picture is cropped a little
 # and zoomed. Augmentation applies such label-preserving changes at random every time an image is
-# used, so in ten epochs the network never sees exactly the same picture twice; it cannot simply
-# memorise the training pixels. The original AlexNet trained on random 224 × 224 crops of
-# 256 × 256 photographs and their mirror images, and also jittered the colours.
+# used, so the network rarely sees exactly the same picture twice and cannot simply memorise the
+# training pixels. The original AlexNet brought every photograph to 256 × 256 (shorter side
+# scaled to 256, then the centre cut out) and trained on random 224 × 224 patches of it and on
+# their mirror images; it also shifted the intensities of the
+# red, green and blue channels by random multiples of their principal components.
 #
-# `torchvision.transforms.v2` provides these operations for tensors. Two details matter:
+# `torchvision.transforms.v2` provides such operations for tensors. Two details matter:
 #
 # - A transform called on a batch tensor draws **one** random choice for the whole batch. For a
 #   different flip or crop per image, call it once per image.
-# - Only label-preserving changes are allowed. A horizontal flip is fine for clothes, while a
-#   vertical flip would turn shoes upside down, which never happens in the test set.
+# - Only label-preserving changes are allowed. A left-right mirror of a shirt is still a shirt;
+#   a vertical flip would stand every shoe on its head, a view that upright product photos such
+#   as Fashion-MNIST's do not show.
 
 # %%
 from torchvision.transforms import v2
@@ -278,25 +403,73 @@ for name, batch in [("original", images), ("flipped", flipped), ("random crop", 
 
 # %% [markdown]
 # `d2l.load_data_fashion_mnist` serves the images as they are; it does not augment. We train
-# without augmentation below: for ten epochs on 60 000 images, dropout is enough regularisation
-# to reach our target, and the comparison with augmentation is left as an exercise.
+# without augmentation below; exercise 7 adds it.
 #
 # ## 6. Training
 #
+# First, the cost. A convolution computes, for each of its output values, $c_i k^2$
+# multiply-adds; a dense layer $n_i$ per output. The function below adds these up with forward
+# hooks while one image passes through, on the `meta` device, where nothing is really computed.
+# The formula applied to the shapes of the walk must give the same number.
+
+# %%
+def multiply_adds(net, X):
+    """Multiply-adds of one forward pass of `net` on `X`, summed over its convolutions and dense
+    layers: (number of outputs) x (inputs each output reads)."""
+    counts = []
+
+    def count(layer, inputs, output):
+        if isinstance(layer, nn.Conv2d):
+            per_output = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+        else:
+            per_output = layer.in_features
+        counts.append(output.numel() * per_output)
+
+    hooks = [m.register_forward_hook(count) for m in net.modules()
+             if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            net(X)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sum(counts)
+
+
+with torch.device("meta"):
+    macs = multiply_adds(alexnet(), torch.empty(1, 1, 224, 224))
+
+conv_sides = [shape[2] for name, shape in walk if name.endswith(":Conv2d")]
+by_formula = (sum(side * side * c_o * c_i * k * k
+                  for side, (c_i, c_o, k) in zip(conv_sides, conv_layers))
+              + sum(n_i * n_o for n_i, n_o in dense_layers))
+print(f"one forward pass: {macs / 1e9:.2f} billion multiply-adds per image")
+print(f"ten epochs of 60 000 images, forward and backward: about {3 * macs * 60_000 * 10:.1e}")
+assert macs == by_formula
+assert 0.9e9 < macs < 1e9  # nearly a billion
+
+# %% [markdown]
+# Nearly a billion multiply-adds per image for the forward pass, and the backward pass costs
+# about twice as much again (one product for the gradient with respect to the inputs, one for the
+# weights). Ten epochs of the full profile thus need about $1.7 \cdot 10^{15}$ multiply-adds: at
+# $10^{11}$ per second (about what a few CPU cores manage at best) that is nearly five hours, at
+# the $10^{13}$ per second of a data-centre GPU under three minutes. `d2l.train_ch5` prints its
+# own estimate for your machine after the first batches, and `d2l.try_gpu()` picks the fastest
+# device there is.
+#
 # We train with the optimiser settings of the AlexNet paper: minibatches of 128, stochastic
-# gradient descent with learning rate 0.01, momentum 0.9 and weight decay 0.0005 (chapter 04's
-# L2 penalty). Momentum keeps a running average of past gradients,
+# gradient descent with momentum 0.9, weight decay 0.0005 (chapter 04's L2 penalty) and a
+# learning rate of 0.01, which the paper divided by 10 whenever the validation error stopped
+# improving; we keep it constant for our ten epochs. Momentum keeps a running average of past
+# gradients,
 #
 # $$\mathbf{v} \leftarrow 0.9\,\mathbf{v} + \nabla_{\mathbf{w}} \ell, \qquad
 # \mathbf{w} \leftarrow \mathbf{w} - \eta\,\mathbf{v},$$
 #
-# which smooths the noisy minibatch steps and, on a long consistent slope, moves about ten times
-# as far as plain SGD with the same $\eta$.
-#
-# A 224 × 224 AlexNet needs nearly a billion multiply-adds per image, over a thousand times as
-# many as LeNet; on a GPU ten epochs take minutes, on a CPU hours. `d2l.try_gpu()` picks the
-# fastest device there is. We train the network built above (its weights are still the fresh
-# Kaiming initialisation: nothing so far has updated them).
+# which smooths the noisy minibatch steps and, on a long slope where the gradient stays the
+# same, moves $1 + 0.9 + 0.9^2 + \dots = 10$ times as far per step as plain SGD with the same
+# $\eta$. We train the network built above (its weights are still the fresh Kaiming
+# initialisation: nothing so far has updated them).
 
 # %%
 lr, num_epochs = 0.01, 10
@@ -311,8 +484,10 @@ d2l.check_accuracy(history, 0.90)
 
 # %% [markdown]
 # The live plot above shows the training loss with the training and test accuracy after every
-# epoch. Training accuracy is measured with dropout switched on, test accuracy with it off; that
-# is one reason the test curve can lie above the training curve early on.
+# epoch; the last line printed says how the final test accuracy compares with the floor of 90 %
+# that the full profile checks. Training accuracy is measured with dropout switched on, test
+# accuracy with it off; that is one reason the test curve can lie above the training curve early
+# on.
 #
 # Finally, a few test images with the true class on top and the prediction below.
 
@@ -330,10 +505,14 @@ d2l.show_fashion_mnist(X_test.cpu(), titles);
 # %% [markdown]
 # ## Summary
 #
-# - AlexNet is LeNet scaled up: 224 × 224 inputs, five convolutions, a 4096-wide dense head,
-#   about 46 million parameters, more than 90 % of them in the dense layers.
-# - ReLU passes gradients through active units unchanged; sigmoid shrinks them by at least 4 per
-#   layer.
+# - AlexNet is LeNet scaled up: 224 × 224 inputs, five convolutions, a 4096-wide dense head.
+#   Our one-channel version has about 46.8 million parameters, more than 90 % of them in the
+#   dense layers, and needs nearly a billion multiply-adds per image.
+# - In every layer the backward pass multiplies by the activation's derivative and by the
+#   weights. The sigmoid's derivative is at most 1/4, so with weights that keep a vector's
+#   length the gradient shrinks geometrically with depth; large weights can offset that, but push
+#   the units into saturation. ReLU's derivative is 1 on active units, and at Kaiming's scale the
+#   gradient keeps its size.
 # - Dropout in the dense head regularises the layers that hold most of the parameters; it is
 #   active in training mode only.
 # - Augmentation (flips, crops, colour changes) makes every pass over the data a little different;
@@ -341,13 +520,93 @@ d2l.show_fashion_mnist(X_test.cpu(), titles);
 #
 # ## Exercises
 #
-# 1. Replace every `nn.ReLU` by `nn.Sigmoid` and train for two epochs. What happens to the loss,
-#    and how does it relate to the bound $4^{-L}$ from section 1?
-# 2. Train with `dropout=0` and compare the gap between training and test accuracy after ten
-#    epochs with the gap you got above.
-# 3. Wrap `train_iter` in a small class whose `__iter__` yields `(augment_batch(X, augment), y)`
-#    and train with it. Does augmentation help within ten epochs? Within thirty?
-# 4. Use the shape formula to find the smallest input side for which AlexNet still produces a
-#    valid output. Check your answer with `d2l.layer_shapes`.
-# 5. The first dense layer alone holds about 26 million parameters. Halve the head's width to
-#    2048 and count the parameters again. How much test accuracy do you lose?
+# The first four are checked: replace the stub, run the cell, and the check says whether your
+# answer is right and, if not, what is off.
+#
+# **1.** What is the smallest input side $n$ for which `alexnet()` accepts an $n \times n$ image?
+# Mind the first dense layer: it expects exactly $256 \cdot 5 \cdot 5$ inputs. Use the
+# output-size formula (or `expected_shapes`), and check your answer with `d2l.layer_shapes`.
+
+# %% tags=["exercise"]
+smallest_side = None  # replace None with your answer
+
+d2l.exercises.check_alexnet_min_side(smallest_side)
+
+# %% [markdown]
+# **2.** Count the parameters of the original ImageNet AlexNet: 3 input channels, 1000 classes,
+# the convolutions of our network with no padding in the first one (a 227 × 227 input, so the
+# last maps are 6 × 6), and the two-GPU split, in which the second, fourth and fifth convolutions
+# see only half of the previous layer's channels (`groups=2` in `nn.Conv2d`). Compare with the
+# "60 million" of the paper.
+
+# %% tags=["exercise"]
+imagenet_alexnet_params = None  # replace None with your count (an int)
+
+d2l.exercises.check_imagenet_alexnet_params(imagenet_alexnet_params)
+
+# %% [markdown]
+# **3.** Write `random_flip(X)` that mirrors each image of a batch `X` of shape (N, C, H, W)
+# left to right with probability 1/2, with its own random choice per image (section 5 showed
+# that a `v2` transform called on the whole batch draws only one).
+
+# %% tags=["exercise"]
+def random_flip(X):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_random_flip(random_flip)
+
+# %% [markdown]
+# **4.** Write `predict(net, X)` that returns the predicted class of every example, with dropout
+# switched off, and leaves `net` in the mode (training or evaluation) it was in before.
+
+# %% tags=["exercise"]
+def predict(net, X):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_predict_without_dropout(predict)
+
+# %% [markdown]
+# Open questions:
+#
+# 5. Give `alexnet` an `activation` argument and build it once with `nn.ReLU` and once with
+#    `nn.Sigmoid`, from the same seed and the same initialisation. Push one batch of 32 training
+#    images through each, backpropagate the loss, and print the gradient norm of each
+#    convolution's weights. Which layers does the sigmoid network starve, and how does that fit
+#    section 1? Then take 30 SGD steps (batches of 32, the optimiser above) with each network:
+#    what happens to the loss?
+# 6. Train with `dropout=0` and compare the gap between training and test accuracy after ten
+#    epochs with the gap you got above (a GPU run: ten epochs of the full profile).
+# 7. Wrap `train_iter` in a small class whose `__iter__` yields `(augment_batch(X, augment), y)`
+#    and train with it. Does augmentation help within ten epochs? Within thirty? (Also a GPU
+#    run.)
+# 8. The first dense layer alone holds about 26 million parameters. Halve the head's width to
+#    2048 and count the parameters again. How much test accuracy do you lose (a GPU run)?
+
+# %% [markdown]
+# <details><summary>Reference results for exercise 5</summary>
+#
+# Measured by `python benchmarks/exercise_refs/09_alexnet.py` on a 2-core x86_64 CPU with
+# torch 2.14.1 (about 5 CPU-minutes): both networks from seed 0 with the notebook's Kaiming
+# initialisation, on the first 30 shuffled batches of 32 Fashion-MNIST training images (full data
+# set, 224 × 224), SGD with lr 0.01, momentum 0.9, weight decay 0.0005.
+#
+# | | conv1 | conv2 | conv3 | conv4 | conv5 |
+# |---|---|---|---|---|---|
+# | gradient norm, ReLU | 5.5 | 23 | 23 | 28 | 29 |
+# | gradient norm, sigmoid | 6.6e-4 | 9.0e-3 | 2.9e-2 | 0.12 | 0.38 |
+#
+# | mean training loss | steps 1-10 | steps 11-20 | steps 21-30 |
+# |---|---|---|---|
+# | ReLU | 4.037 | 2.287 | 2.247 |
+# | sigmoid | 3.363 | 3.949 | 3.855 |
+#
+# With sigmoids the gradient shrinks on its way down: the last convolution gets about a
+# hundredth of ReLU's gradient, the first about a ten-thousandth. In 30 steps the sigmoid
+# network's loss does not come down at all, while the ReLU network's falls below
+# $\ln 10 \approx 2.30$, the loss of uniform guessing.
+#
+# </details>
