@@ -87,7 +87,8 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     (n, 1) against (m,) with m != n, or (4, 1) against (2, 2), is refused."""
     validate.tensor("y_hat", y_hat)
     validate.tensor("y", y)
-    if [s for s in y.shape if s != 1] != [s for s in y_hat.shape if s != 1]:
+    if y.shape != y_hat.shape and (
+            [s for s in y.shape if s != 1] != [s for s in y_hat.shape if s != 1]):
         validate.fail("y", f"a tensor shaped like y_hat {tuple(y_hat.shape)} (size-1 axes aside)", y)
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 

@@ -53,7 +53,8 @@ def test_get_device_refuses_a_gpu_index_past_the_last(monkeypatch):
 
 @pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has MPS")
 def test_get_device_refuses_mps_off_a_mac():
-    with pytest.raises(ValueError, match=r"got 'mps'; no MPS device is available; d2l.try_gpu\(\) would pick"):
+    with pytest.raises(ValueError, match=r"device must be a device this machine has, got 'mps'; "
+                                         r"no MPS device is available; d2l.try_gpu\(\) would pick"):
         d2l.get_device("mps")
 
 

@@ -65,8 +65,9 @@ def test_flatten_handles_an_empty_batch_and_a_1d_batch():
 
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (1, 2, 3, 4, 5)])
 def test_global_avg_pool_rejects_the_wrong_ndim(shape):
+    dims = ", ".join(map(str, shape))
     with pytest.raises(ValueError, match=r"GlobalAvgPool2d input x must be a 4-D tensor \(N, C, H, W\), "
-                                         rf"got a torch.float32 tensor of shape \({', '.join(map(str, shape))}\)"):
+                                         rf"got a torch.float32 tensor of shape \({dims}\)"):
         d2l.GlobalAvgPool2d()(torch.zeros(shape))
 
 
@@ -115,7 +116,8 @@ def test_corr2d_rejects_lists(name):
 
 
 def test_corr2d_rejects_a_batched_image():
-    with pytest.raises(ValueError, match=r"X must be a 2-D tensor, got a torch.float32 tensor of shape \(1, 3, 3\)"):
+    with pytest.raises(ValueError, match=r"X must be a 2-D tensor, got a torch.float32 tensor "
+                                         r"of shape \(1, 3, 3\)"):
         d2l.corr2d(torch.zeros(1, 3, 3), torch.ones(2, 2))
 
 

@@ -275,12 +275,14 @@ def test_synthetic_data_labels_carry_no_graph():
 # --- linreg --------------------------------------------------------------------------------
 
 def test_linreg_rejects_integer_features():
-    with pytest.raises(TypeError, match=r"X must be a floating-point tensor, got a torch.int64 .*\.float\(\)"):
+    with pytest.raises(TypeError, match=r"X must be a floating-point tensor, got a torch.int64 "
+                                        r".*\.float\(\)"):
         d2l.linreg(torch.arange(6).reshape(3, 2), torch.zeros(2, 1), torch.zeros(1))
 
 
 def test_linreg_rejects_a_single_example_vector():
-    with pytest.raises(ValueError, match=r"X must be a 2-D tensor, got a torch.float32 tensor of shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"X must be a 2-D tensor, got a torch.float32 tensor "
+                                         r"of shape \(2,\)"):
         d2l.linreg(torch.zeros(2), torch.zeros(2, 1), torch.zeros(1))
 
 
@@ -324,8 +326,8 @@ def test_linreg_accepts_vector_weights_numbers_and_several_outputs():
 
 def test_squared_loss_rejects_lengths_that_differ():
     # (n, 1) against (m,), m != n: refused by name, never broadcast to an (n, m) matrix
-    with pytest.raises(ValueError, match=r"y must be a tensor shaped like y_hat \(3, 1\) "
-                                         r"\(size-1 axes aside\), got a torch.float32 tensor of shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"y must be a tensor shaped like y_hat \(3, 1\) \(size-1 "
+                                         r"axes aside\), got a torch.float32 tensor of shape \(4,\)"):
         d2l.squared_loss(torch.zeros(3, 1), torch.zeros(4))
 
 
