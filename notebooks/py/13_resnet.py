@@ -2,14 +2,16 @@
 # # 13 · ResNet: learning what to add to the identity
 #
 # By 2015 networks had become deep enough that a surprising thing happened: adding layers to a
-# working network made its *training* error go up. Overfitting cannot explain that; the deeper
-# network simply failed to find a solution at least as good as the shallower one, even though
-# one exists (copy the shallow net and make the extra layers the identity). He et al. fixed this
-# with one change: let every block compute a *correction* that is added to its input. In this
-# chapter you will
+# working network made its *training* error go up (He et al., 2016, saw this for plain networks
+# of 20 and 56 layers on CIFAR-10, and of 18 and 34 layers on ImageNet). Overfitting cannot
+# explain that; the deeper network failed to find a solution at least as good as the shallower
+# one, even though one exists (copy the shallow net and make the extra layers the identity).
+# He et al. addressed this with one change: let every block compute a *correction* that is added
+# to its input. In this chapter you will
 #
-# * write the residual block, with an identity shortcut and with a 1×1 projection shortcut, and
-#   check that with its residual branch switched off the block really is the identity (plus ReLU),
+# * write the residual block, with an identity shortcut and with a 1×1 projection shortcut;
+# * measure that batch norm's scale $\gamma$, not small convolution weights, is what switches a
+#   block's branch off, and check that a switched-off block is the identity (plus ReLU),
 #   gradient included;
 # * see numerically why a convolution that feeds batch normalization needs no bias;
 # * build ResNet-18 for Fashion-MNIST, walk a 96×96 image through it, check it against
@@ -29,25 +31,38 @@ print(d2l.profile_summary())
 # ## 1. The idea: residual learning
 #
 # Call $\mathcal{F}$ the set of functions a network architecture can represent. Making the network
-# bigger only helps for sure if the new function class *contains* the old one,
-# $\mathcal{F} \subseteq \mathcal{F}'$: then the best function we can reach can only get closer to
-# the truth. A stack of ordinary layers does not guarantee that: for new layers to leave a good
-# network unchanged, they must learn the identity map $f(\mathbf{x}) = \mathbf{x}$, and a stack of
-# convolutions, batch norms and ReLUs finds that surprisingly hard.
+# bigger can only help for sure if the new function class *contains* the old one,
+# $\mathcal{F} \subseteq \mathcal{F}'$: then the best function in the new class is at least as
+# close to the truth as the best one in the old class. A deeper plain network does contain the
+# shallower one, but only through extra layers that compute the identity map
+# $f(\mathbf{x}) = \mathbf{x}$, and the training errors above show that the optimizer did not find
+# such a solution. He et al.'s hypothesis: several nonlinear layers find the identity hard to
+# approximate, so make it the default instead.
 #
 # A **residual block** builds the identity in. Its layers compute a residual $g(\mathbf{x})$ and
 # the block outputs
 #
 # $$f(\mathbf{x}) = \operatorname{ReLU}\big(\mathbf{x} + g(\mathbf{x})\big).$$
 #
-# If the identity is what the data want, the layers only need to push $g$ to zero, which is
-# easy (small weights do it). The shortcut also helps the gradient: by the chain rule
+# If the identity is what the data want, the branch has to output $g(\mathbf{x}) = 0$. Small
+# convolution weights do *not* achieve that here, because ResNet's branch ends in batch
+# normalization: in training mode BN divides each channel by its batch standard deviation, which
+# shrinks by the same factor as the weights, so the branch output keeps its size. The lever is
+# BN's own learned scale $\gamma$ and shift $\beta$: with $\gamma = \beta = 0$ the branch outputs
+# exactly zero, whatever its convolutions hold. Section 2 measures both.
 #
-# $$\frac{\partial f}{\partial \mathbf{x}} = \operatorname{diag}\big(\operatorname{ReLU}'(\cdot)\big)
-# \Big(I + \frac{\partial g}{\partial \mathbf{x}}\Big),$$
+# The shortcut also changes the gradient. Write $\mathbf{u} = \mathbf{x} + g(\mathbf{x})$ for the
+# value the final ReLU receives. By the chain rule
 #
-# so even when $\partial g / \partial \mathbf{x}$ is tiny, the identity term carries the gradient
-# back to earlier layers undiminished.
+# $$\frac{\partial f}{\partial \mathbf{x}} = \operatorname{diag}\big(\operatorname{ReLU}'(\mathbf{u})\big)
+# \Big(I + \frac{\partial g}{\partial \mathbf{x}}\Big).$$
+#
+# The identity term alone contributes $\operatorname{diag}(\operatorname{ReLU}'(\mathbf{u}))$: the
+# gradient that arrives at the block's output reaches the block's input unchanged at every
+# position where $u > 0$ and is zeroed where $u \le 0$, whatever $\partial g / \partial \mathbf{x}$
+# is. That is what the identity path guarantees, and no more: the ReLU mask still applies, and
+# the branch's term is added on top of the identity's (it can add to it or partly cancel it). In
+# a plain stack, by contrast, the gradient has to pass through every layer's Jacobian.
 #
 # ## 2. The residual block
 #
@@ -108,16 +123,55 @@ except RuntimeError as err:
     print("without a projection:", str(err).splitlines()[0])
 
 # %% [markdown]
+# ### What switches the branch off: small weights or $\gamma$?
+#
+# Section 1 claimed that shrinking the convolution weights does not shrink the branch, because its
+# last batch norm rescales whatever it receives. Let us measure the mean square of the branch
+# output $g(\mathbf{x})$ on one batch, in training mode (as during training): for a fresh block,
+# after scaling the weights of both its convolutions by 0.1, and after setting the last batch
+# norm's $\gamma$ to 0 as well.
+
+# %%
+probe = Residual(8, 8)  # a fresh block, in training mode
+X = torch.randn(16, 8, 6, 6)
+
+
+def branch_mean_square(block, X):
+    """Mean square of the residual branch g(X)."""
+    with torch.no_grad():
+        return (block.residual(X) ** 2).mean().item()
+
+
+fresh_ms = branch_mean_square(probe, X)
+with torch.no_grad():
+    probe.conv1.weight.mul_(0.1)
+    probe.conv2.weight.mul_(0.1)
+small_weights_ms = branch_mean_square(probe, X)
+nn.init.zeros_(probe.bn2.weight)
+zero_gamma_ms = branch_mean_square(probe, X)
+print(f"mean square of g(x): fresh block {fresh_ms:.4f}, conv weights x 0.1: {small_weights_ms:.4f}, "
+      f"last gamma = 0: {zero_gamma_ms}")
+assert small_weights_ms > 0.95 * fresh_ms  # batch norm undid the tenfold shrinking
+assert zero_gamma_ms == 0.0
+
+# %% [markdown]
+# Ten times smaller weights make the convolution's output, its batch mean and its batch standard
+# deviation ten times smaller, and BN's division cancels the factor: the mean square stays close
+# to 1. (The slight drop comes from BN's $\epsilon = 10^{-5}$, added to the variance in the
+# denominator: only weights so small that the variance of the convolution's output approaches
+# $\epsilon$ would really shrink $g$.) Without a batch norm at the end of the branch the first
+# assertion would fail, since the mean square would fall a hundredfold. Setting $\gamma = 0$
+# instead makes $g$ exactly zero: the branch computes $0 \cdot \hat{\mathbf{z}} + \beta$ with
+# $\beta = 0$.
+#
 # ### A block that starts as the identity
 #
-# The last batch norm of the branch multiplies its normalized output by a learned scale
-# $\gamma$. Set $\gamma = 0$ (its shift $\beta$ starts at 0 already) and the branch outputs
-# exactly zero, whatever its convolutions hold. The block then computes
+# With the last $\gamma$ at 0 the block computes
 # $\operatorname{ReLU}(\mathbf{x} + 0) = \operatorname{ReLU}(\mathbf{x})$, and, by the chain rule
-# above, its gradient with respect to $\mathbf{x}$ is $1$ wherever $x > 0$ and $0$ elsewhere: the
-# shortcut passes the gradient through untouched. Many ResNet recipes start training this way
-# (torchvision calls it `zero_init_residual`). These checks would fail if the shortcut were
-# missing (the output would be all zeros) or wired to the wrong place.
+# of section 1, its gradient with respect to $\mathbf{x}$ is the ReLU mask alone: 1 wherever
+# $x > 0$ and 0 elsewhere. Goyal et al. (2017) started their ResNets this way; torchvision offers
+# it as `zero_init_residual=True`. These checks would fail if the shortcut were missing (the output
+# would be all zeros) or wired to the wrong place.
 
 # %%
 nn.init.zeros_(same.bn2.weight)
@@ -196,7 +250,8 @@ assert conv_b.bias.grad.abs().max() < 1e-4 * conv_b.weight.grad.abs().max()
 #
 # ![ResNet-18 for 96x96 Fashion-MNIST: stem, four stages of two residual blocks, pooling and a dense layer](../Pics/13_resnet18.svg)
 #
-# Our images have one channel and ten classes.
+# Our images have one channel and ten classes; `in_channels` and `num_classes` are arguments, so
+# `resnet18(in_channels=3)` is the network for 3-channel colour images such as CIFAR-10's.
 
 # %%
 from collections import OrderedDict
@@ -212,6 +267,7 @@ def resnet_stage(in_channels, out_channels, num_blocks, downsample=True):
 
 
 def resnet18(in_channels=1, num_classes=10):
+    """ResNet-18 for `in_channels`-channel images and `num_classes` classes."""
     return nn.Sequential(OrderedDict([
         ("stem", nn.Sequential(
             nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),
@@ -243,6 +299,14 @@ shapes = d2l.layer_shapes(net, torch.rand(1, 1, 96, 96))
 assert [shape for _, shape in shapes] == [
     (1, 64, 24, 24), (1, 64, 24, 24), (1, 128, 12, 12), (1, 256, 6, 6), (1, 512, 3, 3),
     (1, 512, 1, 1), (1, 512), (1, 10)]
+weight_layers = [name for name, m in net.named_modules()
+                 if isinstance(m, (nn.Conv2d, nn.Linear)) and "shortcut" not in name]
+assert len(weight_layers) == 18  # the stem conv, 16 block convs, the dense layer
+
+colour = resnet18(in_channels=3).eval()  # one argument changes for 3-channel images
+assert colour(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+assert colour.stem[0].weight.shape == (64, 3, 7, 7)
+del colour
 
 # %% [markdown]
 # ### Checked against torchvision
@@ -305,9 +369,10 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
                         num_epochs)
 
 # %% [markdown]
-# The curves above are drawn live while training. Two checks: the schedule really advanced once
+# The curves above are drawn live while training. The checks: the schedule really advanced once
 # per optimizer step (the learning rate now equals the formula at $t$ = the number of steps taken),
-# and, in the full profile, the test accuracy reaches 93 %.
+# the loss stayed finite, and, in the full profile only, `d2l.check_accuracy` fails unless the last
+# epoch's test accuracy is at least 93 % (in the smoke profile it only reports the accuracy).
 
 # %%
 steps = len(history["train_loss"]) * len(train_iter)
@@ -315,7 +380,7 @@ expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / (num_epochs * len(train_i
 print(f"after {steps} steps the learning rate is {optimizer.param_groups[0]['lr']:.5f}")
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
 assert all(math.isfinite(v) for v in history["train_loss"])
-d2l.check_accuracy(history, 0.93)
+final_acc = d2l.check_accuracy(history, 0.93)
 
 # %% [markdown]
 # ## 6. Going deeper: the bottleneck block, ResNet-50 and ResNet-152
@@ -332,8 +397,9 @@ d2l.check_accuracy(history, 0.93)
 #
 # **Initialization.** Every convolution is followed by BN and ReLU, so we use Kaiming (He)
 # initialization from chapter 05: weights drawn from $\mathcal{N}(0, 2/n)$, with $n$ the fan-out
-# $c_\text{out} k^2$ as in the paper's code. Batch norms start at $\gamma = 1$, $\beta = 0$. The
-# dense layer keeps PyTorch's default.
+# $c_\text{out} k^2$ (the variant that keeps the size of the backward signal), as torchvision's
+# ResNets do. Batch norms start at $\gamma = 1$, $\beta = 0$. The dense layer keeps PyTorch's
+# default, as in torchvision.
 
 # %%
 class Bottleneck(nn.Module):
@@ -457,15 +523,36 @@ with torch.device("meta"):
 print(f"ResNet-152: ours {d2l.num_params(resnet152):,}, torchvision {d2l.num_params(tv152):,}")
 assert d2l.num_params(resnet152) == d2l.num_params(tv152) == 60_192_808
 assert [p.shape for p in resnet152.parameters()] == [p.shape for p in tv152.parameters()]
+ratio = d2l.num_params(resnet152) / d2l.num_params(resnet50)
+print(f"ResNet-152 / ResNet-50: {152 / 50:.2f} times the depth, {ratio:.2f} times the parameters")
+assert round(ratio, 1) == 2.4
 
 # %% [markdown]
-# ResNet-152 is 3 times deeper than ResNet-50 but has only 2.4 times the parameters, and
-# ResNet-18 with its 11 million sits below both: bottlenecks are what let depth grow cheaply.
+# About 3 times the depth for 2.4 times the parameters. Where do the extra parameters sit? ResNet-152
+# has 4 more blocks than ResNet-50 in stage 2 and 30 more in stage 3, and the same stage 1, stage 4
+# and dense layer. So the difference must be 4 stage-2 blocks plus 30 stage-3 blocks, while the
+# parts that do not grow hold most of ResNet-50's parameters:
+
+# %%
+block2, block3 = d2l.num_params(resnet50.stage2[1]), d2l.num_params(resnet50.stage3[1])
+assert d2l.num_params(resnet152) - d2l.num_params(resnet50) == 4 * block2 + 30 * block3
+fixed = d2l.num_params(resnet50.stage4) + d2l.num_params(resnet50.fc)
+print(f"one block of stage 2: {block2:,}, of stage 3: {block3:,} parameters; "
+      f"stage 4 and the dense layer of ResNet-50: {fixed:,} of {d2l.num_params(resnet50):,}")
+assert fixed > d2l.num_params(resnet50) / 2
+
+# %% [markdown]
+# The deeper network grows only in the middle stages, at 0.28 and 1.1 million parameters per
+# block, while stage 4 (three blocks at 2048 channels) and the dense layer, about 17 million
+# together, stay the same size: the parameters grow more slowly than the depth.
 #
 # ## Summary
 #
 # * A residual block outputs $\operatorname{ReLU}(\mathbf{x} + g(\mathbf{x}))$: the layers learn a
-#   correction to the identity, and the identity path carries the gradient back unattenuated.
+#   correction to the identity. The identity path passes the gradient at the block's output to its
+#   input, multiplied only by the final ReLU's mask.
+# * With batch norm at the end of the branch, small convolution weights do not switch the branch
+#   off (BN rescales them); its $\gamma = \beta = 0$ does, exactly.
 # * When the block changes shape, a 1×1 convolution with stride (plus BN) projects the shortcut.
 # * A convolution right before batch norm needs no bias: BN's mean subtraction cancels it.
 # * ResNet-18 stacks a stem, four stages of basic blocks and global average pooling; ResNet-50 and
@@ -473,19 +560,75 @@ assert [p.shape for p in resnet152.parameters()] == [p.shape for p in tv152.para
 #
 # ## Exercises
 #
-# 1. Remove the shortcut from `Residual` (return `relu(g(x))`) and build a 34-layer plain net and
+# The first three exercises are checked: replace the stub, run the cell, and the check tells you
+# what is right or which case went wrong and why.
+#
+# **1. A block that chooses its own shortcut.** Write `AutoResidual(in_channels, out_channels,
+# stride=1)`, the basic block of section 2 without the `use_1x1conv` flag: it uses the identity
+# shortcut when the output has the input's shape, and a 1×1 convolution with the block's stride
+# followed by batch norm when the number of channels or the stride changes. Use `bias=False`
+# convolutions and register the layers in the order `conv1`, `bn1`, `conv2`, `bn2`, then (only
+# when needed) the projection's convolution and batch norm: the check copies its own weights into
+# yours by position and compares the outputs in training and eval mode.
+
+# %% tags=["exercise"]
+class AutoResidual(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        # your code here
+        raise NotImplementedError
+
+    def forward(self, x):
+        # your code here
+        raise NotImplementedError
+
+
+d2l.exercises.check_residual_block(AutoResidual)
+
+# %% [markdown]
+# **2. What a bottleneck block costs.** Write `bottleneck_params(in_channels, width, stride)`, the
+# number of parameters of `Bottleneck(in_channels, width, stride)` from section 6, as a formula:
+# three convolutions without bias, a batch norm (scale and shift per channel) after each, and the
+# projection shortcut when the block needs one.
+
+# %% tags=["exercise"]
+def bottleneck_params(in_channels, width, stride):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_bottleneck_params(bottleneck_params)
+
+# %% [markdown]
+# **3. ResNet-18 at any input size.** Write `resnet18_sides(side)`: for a `side`×`side` input,
+# the list of the feature maps' sides after the stem and after each of the four stages of
+# `resnet18` (for 96 it is `[24, 24, 12, 6, 3]`). Use the output-size formula of chapter 06 for
+# every layer that changes the size; the check also tries odd sides.
+
+# %% tags=["exercise"]
+def resnet18_sides(side):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_resnet18_sides(resnet18_sides)
+
+# %% [markdown]
+# The remaining questions are open:
+#
+# 4. Remove the shortcut from `Residual` (return `relu(g(x))`) and build a 34-layer plain net and
 #    a ResNet-34 (stages of 3, 4, 6, 3 basic blocks). Train both for a few epochs. Whose
 #    *training* loss is lower?
-# 2. Use `zero_init_residual`-style initialization (set every block's last $\gamma$ to 0) for
+# 5. Use `zero_init_residual`-style initialization (set every block's last $\gamma$ to 0) for
 #    ResNet-18. What function does the untrained network compute? Does training start faster?
-# 3. Put the stride of the bottleneck on the first 1×1 convolution instead of the 3×3 one (the
+# 6. Put the stride of the bottleneck on the first 1×1 convolution instead of the 3×3 one (the
 #    paper's original "v1" block). Does the parameter count change? What does a stride-2 1×1
 #    convolution throw away?
-# 4. He et al. later proposed the "pre-activation" block, BN → ReLU → conv, twice, with nothing
+# 7. He et al. later proposed the "pre-activation" block, BN → ReLU → conv, twice, with nothing
 #    after the addition. Write it. Why might an output that is exactly $\mathbf{x} + g(\mathbf{x})$,
 #    without a final ReLU, help very deep networks?
-# 5. Section 3 showed the bias is redundant in training mode. Construct a case where a bias
+# 8. Section 3 showed the bias is redundant in training mode. Construct a case where a bias
 #    before BN *does* change the output in eval mode, and explain why it disappears after enough
 #    training steps.
-# 6. Count the multiply-adds of ResNet-18 at 96×96 and at 224×224. How does the cost scale with
+# 9. Count the multiply-adds of ResNet-18 at 96×96 and at 224×224. How does the cost scale with
 #    the input's side length?
