@@ -58,9 +58,9 @@ def profile_summary() -> str:
     """One line saying which profile runs and how much data it uses (01_linear_regression)."""
     p = current_profile()
     if p.name == "full":
-        return (f"d2lmini profile: full: all 60000 training / 10000 test Fashion-MNIST images, "
-                f"every epoch the chapter asks for ({ENV_VAR}=smoke for a quick run)")
-    return (f"d2lmini profile: {p.name}: {10 * p.train_per_class} training / "
-            f"{10 * p.test_per_class} test Fashion-MNIST images ({p.train_per_class} and "
-            f"{p.test_per_class} per class), at most {p.max_epochs} epoch(s) per training run "
+        return (f"d2lmini profile: full: every training and test image (Fashion-MNIST: 60000 / "
+                f"10000), every epoch the chapter asks for ({ENV_VAR}=smoke for a quick run)")
+    return (f"d2lmini profile: {p.name}: the first {p.train_per_class} training and "
+            f"{p.test_per_class} test images of each class (Fashion-MNIST: {10 * p.train_per_class}"
+            f" / {10 * p.test_per_class}), at most {p.max_epochs} epoch(s) per training run "
             f"({ENV_VAR}=full for the real course)")

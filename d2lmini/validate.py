@@ -9,6 +9,8 @@ per call, never per batch.
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,19 +40,26 @@ def fail(name: str, expected: str, value: Any, hint: str = "", error: type[Excep
 
 
 def positive_int(name: str, value: Any) -> int:
-    """`value` if it is an int >= 1 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """`value` as an int if it is an integer >= 1 (a Python or numpy integer, not a bool)."""
+    if isinstance(value, (bool, _numpy_bool())) or not isinstance(value, numbers.Integral):
         fail(name, "a positive int", value, error=TypeError)
     if value < 1:
         fail(name, "a positive int", value)
-    return value
+    return int(value)
+
+
+def _numpy_bool() -> tuple[type, ...]:
+    """numpy's bool type when numpy is loaded (it is no `numbers.Integral`, but be explicit)."""
+    numpy = sys.modules.get("numpy")
+    return (numpy.bool_,) if numpy is not None else ()
 
 
 def positive_number(name: str, value: Any) -> float:
-    """`value` as a float if it is a finite real number > 0 (a 0-d tensor is accepted)."""
+    """`value` as a float if it is a finite real number > 0 (a Python or numpy number, or a
+    one-element tensor)."""
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, _numpy_bool())) or not isinstance(value, numbers.Real):
         fail(name, "a positive number", value, error=TypeError)
     if not math.isfinite(value) or value <= 0:
         fail(name, "a finite positive number", value)
