@@ -14,7 +14,8 @@ from .device import get_device, set_seed, try_gpu
 from .exercises import ExerciseFailed
 from .layers import FlattenLayer, GlobalAvgPool2d, corr2d, layer_shapes, num_params
 from .linear import data_iter, linreg, sgd, squared_loss, synthetic_data
-from .plotting import Animator, semilogy, set_figsize, show_fashion_mnist, show_images, use_svg_display
+from .plotting import (Animator, semilogy, set_figsize, show_fashion_mnist, show_images,
+                       use_svg_display)
 from .profile import Profile, cap_epochs, current_profile, profile_summary
 from .training import (Timer, TrainingDiverged, check_accuracy, cosine_schedule, evaluate_accuracy,
                        train_ch3, train_ch5)
@@ -25,9 +26,10 @@ __all__ = [
     "CLASS_NAMES", "CorruptDataError", "DataNotFoundError", "InMemoryLoader", "balanced_subset",
     "cache_dir", "get_fashion_mnist_labels", "load_data_fashion_mnist", "locate_fashion_mnist",
     "read_fashion_mnist", "load_data_cifar10", "load_data_mnist", "get_cifar10_labels",
-    "get_mnist_labels", "show_images", "get_device", "set_seed", "try_gpu", "FlattenLayer", "GlobalAvgPool2d",
-    "corr2d", "layer_shapes", "num_params", "data_iter", "linreg", "sgd", "squared_loss", "synthetic_data",
-    "ExerciseFailed", "Animator", "semilogy", "set_figsize", "show_fashion_mnist", "use_svg_display", "Profile",
-    "cap_epochs", "current_profile", "profile_summary", "Timer", "TrainingDiverged",
-    "check_accuracy", "cosine_schedule", "evaluate_accuracy", "train_ch3", "train_ch5",
+    "get_mnist_labels", "show_images", "get_device", "set_seed", "try_gpu", "FlattenLayer",
+    "GlobalAvgPool2d", "corr2d", "layer_shapes", "num_params", "data_iter", "linreg", "sgd",
+    "squared_loss", "synthetic_data", "ExerciseFailed", "Animator", "semilogy", "set_figsize",
+    "show_fashion_mnist", "use_svg_display", "Profile", "cap_epochs", "current_profile",
+    "profile_summary", "Timer", "TrainingDiverged", "check_accuracy", "cosine_schedule",
+    "evaluate_accuracy", "train_ch3", "train_ch5",
 ]
