@@ -38,8 +38,10 @@ print(d2l.profile_summary())
 # $$\mathbf{x}_l = \big[\mathbf{x}_{l-1},\ H_l(\mathbf{x}_{l-1})\big]
 #   = \big[\mathbf{x}_0,\ H_1(\mathbf{x}_0),\ H_2(\mathbf{x}_1),\ \dots,\ H_l(\mathbf{x}_{l-1})\big].$$
 #
-# Each layer $H_l$ sees every earlier output directly, and the loss reaches every earlier layer
-# through a short path, as with ResNet's shortcuts. If every $H_l$ makes $k$ new channels (the
+# Each layer $H_l$ sees every earlier output directly, and every layer's output is itself a slice
+# of the block's output, so the gradient arriving at the block's output reaches each layer
+# directly: a concatenation passes each slice's gradient back unchanged, much as ResNet's
+# identity shortcut does. If every $H_l$ makes $k$ new channels (the
 # **growth rate**) and the block receives $c_0$ channels, layer $l$ reads $c_0 + (l-1)k$ channels
 # and a block of $L$ layers outputs
 #
@@ -109,8 +111,10 @@ torch.testing.assert_close(Y[:, c0 + k:c0 + 2 * k], blk.layers[1](Y[:, :c0 + k])
 #
 # Stack dense blocks and the channels pile up: each block adds $Lk$. Between blocks DenseNet puts
 # a **transition layer**: batch norm, ReLU, a 1×1 convolution that sets the number of channels
-# (usually half of them, the "compression"), and a 2×2 average pooling with stride 2 that halves
-# height and width (rounding down for odd sizes, $\lfloor h/2 \rfloor$).
+# (in the paper's DenseNet-BC models half of them: the "compression" $\theta = 0.5$), and a 2×2
+# average pooling with stride 2 that halves height and width (rounding down for odd sizes,
+# $\lfloor h/2 \rfloor$). The paper's text lists batch norm, the 1×1 convolution and the pooling;
+# its authors' code and torchvision also apply the ReLU, and so do we.
 
 # %%
 def transition(in_channels, out_channels):
@@ -144,11 +148,15 @@ torch.testing.assert_close(pool(conv1x1(Z)), conv1x1(pool(Z)))
 # $k = 32$, so each block adds $4 \cdot 32 = 128$ channels; transitions between them halve the
 # channels and the resolution. A final batch norm and ReLU (the layers are pre-activation, so the
 # last block's output is not yet normalized), global average pooling and a dense layer finish it.
+# `in_channels` and `num_classes` are arguments, so `densenet(in_channels=3)` is the network for
+# 3-channel colour images such as CIFAR-10's.
 #
 # ![DenseNet for 96x96 Fashion-MNIST: stem, four dense blocks with transitions, head](../Pics/14_densenet.svg)
 
 # %%
 def densenet(in_channels=1, num_classes=10, growth_rate=32, layers_per_block=(4, 4, 4, 4)):
+    """DenseNet for `in_channels`-channel images: stem, dense blocks with halving transitions,
+    head."""
     parts = OrderedDict(stem=nn.Sequential(
         nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),
         nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
@@ -183,21 +191,37 @@ assert [shape for _, shape in shapes] == [
     (1, 64, 24, 24), (1, 192, 24, 24), (1, 96, 12, 12), (1, 224, 12, 12), (1, 112, 6, 6),
     (1, 240, 6, 6), (1, 120, 3, 3), (1, 248, 3, 3), (1, 248), (1, 10)]
 
-
-print(f"DenseNet for Fashion-MNIST: {d2l.num_params(net):,} parameters")
-assert d2l.num_params(net) < 1_000_000
+colour = densenet(in_channels=3).eval()  # one argument changes for 3-channel images
+assert colour(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+assert colour.stem[0].weight.shape == (64, 3, 7, 7)
+del colour
 
 # %% [markdown]
-# Fewer than a million parameters, against ResNet-18's 11 million in chapter 13: because every
-# layer can read all earlier features, each one only needs to add 32 channels. The price is paid
-# in memory and time rather than parameters: the concatenations make ever wider inputs, and every
-# intermediate result has to be kept for the backward pass.
+# How many parameters does it have, and where is its widest convolution?
+
+# %%
+largest_conv = max(m.weight.numel() for m in net.modules() if isinstance(m, nn.Conv2d))
+print(f"DenseNet for Fashion-MNIST: {d2l.num_params(net):,} parameters; "
+      f"largest convolution: {largest_conv:,} weights")
+assert d2l.num_params(net) == 757_322
+assert largest_conv == 9 * (120 + 3 * 32) * 32 == 62_208
+
+# %% [markdown]
+# About 0.76 million parameters, against 11.2 million for chapter 13's ResNet-18 (built, like
+# this net, for 1-channel 96×96 images and 10 classes). Every 3×3 convolution of a dense block
+# outputs only $k = 32$ channels; the largest, the last layer of the last block, reads
+# $120 + 3 \cdot 32 = 216$ channels and has $9 \cdot 216 \cdot 32 = 62\,208$ weights, while each
+# 3×3 convolution in ResNet-18's last stage maps 512 channels to 512, $9 \cdot 512^2 = 2\,359\,296$
+# weights. What DenseNet saves in parameters it does not save in activations: every
+# concatenation writes a new, wider tensor, and a block of $L$ layers feeds its layers inputs of
+# $c_0, c_0 + k, \dots, c_0 + (L-1)k$ channels, all of which are kept for the backward pass, a
+# total that grows with $L^2$.
 #
 # ## 5. Training
 #
-# DenseNet has batch normalization throughout, so plain SGD with momentum trains it well. We use
-# the recipe of chapter 13: weight decay, batch size 128 and a learning rate that falls along a
-# half cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$, advanced by a step hook
+# DenseNet has batch normalization throughout, like ResNet, and its paper trained it with SGD with
+# (Nesterov) momentum 0.9 and weight decay $10^{-4}$. We use plain momentum and the recipe of
+# chapter 13: weight decay, batch size 128 and a learning rate that falls along a half cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$, advanced by a step hook
 # on the optimizer (`d2l.cosine_schedule`) because `d2l.train_ch5` only calls `optimizer.step()`.
 
 # %%
@@ -209,15 +233,16 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
                         num_epochs)
 
 # %% [markdown]
-# The curves are drawn live above. The schedule must have advanced once per step, the loss must be
-# finite, and in the full profile the test accuracy must reach 89 %.
+# The curves are drawn live above. The checks: the schedule advanced once per step, the loss
+# stayed finite, and, in the full profile only, `d2l.check_accuracy` fails unless the last epoch's
+# test accuracy is at least 89 % (in the smoke profile it only reports the accuracy).
 
 # %%
 steps = len(history["train_loss"]) * len(train_iter)
 expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / (num_epochs * len(train_iter))))
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
 assert all(math.isfinite(v) for v in history["train_loss"])
-d2l.check_accuracy(history, 0.89)
+final_acc = d2l.check_accuracy(history, 0.89)
 
 # %% [markdown]
 # ## 6. DenseNet-121 from the same parts
@@ -279,7 +304,7 @@ assert [p.shape for p in ours121.parameters()] == [p.shape for p in tv121.parame
 # %% [markdown]
 # Same parameter count and the same list of parameter shapes in the same order: our parts compose
 # into exactly torchvision's DenseNet-121. The channel count entering the classifier,
-# 1024, is worth predicting by hand (exercise 4).
+# 1024, is worth predicting by hand (exercise 1).
 #
 # ## Summary
 #
@@ -287,22 +312,72 @@ assert [p.shape for p in ours121.parameters()] == [p.shape for p in tv121.parame
 #   $L$ layers turns $c_0$ channels into $c_0 + Lk$ at the same height and width.
 # * A transition layer (BN, ReLU, 1×1 convolution, 2×2 average pooling) sets the channels, usually
 #   halving them, and halves height and width.
-# * DenseNets reach good accuracy with few parameters, at the cost of memory for the ever wider
-#   concatenated activations.
+# * Each layer adds only $k$ channels, so DenseNets have few parameters (0.76 million for ours,
+#   8.0 million for DenseNet-121); the ever wider concatenated activations cost memory instead.
 #
 # ## Exercises
 #
-# 1. Why does the transition layer use average pooling rather than max pooling? Try max pooling
+# The first three exercises are checked: replace the stub, run the cell, and the check tells you
+# what is right or which case went wrong and why.
+#
+# **1. Channels through a DenseNet.** Write `densenet_channels(stem_channels, growth_rate,
+# layers_per_block)`: the list of channel counts after every dense block and every transition, in
+# order, for a network built like `densenet` (transitions halve the channels, rounding down; there
+# is none after the last block). For our network, `densenet_channels(64, 32, (4, 4, 4, 4))` is
+# `[192, 96, 224, 112, 240, 120, 248]`. Once it passes, the check prints what DenseNet-121's
+# classifier receives.
+
+# %% tags=["exercise"]
+def densenet_channels(stem_channels, growth_rate, layers_per_block):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_densenet_channels(densenet_channels)
+
+# %% [markdown]
+# **2. The dense block's forward pass.** Write `dense_forward(x, layers)`, the forward pass of a
+# dense block as a function: `layers` is a list of modules, layer $l$ reads the block input
+# concatenated with the outputs of layers $1, \dots, l-1$, and the function returns the input
+# with every layer's output appended along the channel axis, in order. The check builds the
+# layers itself (batch norm, ReLU, 3×3 convolution, in eval mode) and compares your output with
+# the reference's, for blocks of 3, 1 and 0 layers.
+
+# %% tags=["exercise"]
+def dense_forward(x, layers):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_dense_forward(dense_forward)
+
+# %% [markdown]
+# **3. A transition that pools first.** Section 3 showed that the 1×1 convolution and the
+# average pooling commute. Write `pool_first_transition(in_channels, out_channels)`, returning a
+# module that computes exactly what `transition(in_channels, out_channels)` computes, with the
+# pooling moved before the convolution (register the batch norm first: the check copies the
+# chapter's transition weights into yours by position and compares the outputs in eval and
+# training mode). Which of the other layers could move too, and which could not?
+
+# %% tags=["exercise"]
+def pool_first_transition(in_channels, out_channels):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_pool_first_transition(pool_first_transition)
+
+# %% [markdown]
+# The remaining questions are open:
+#
+# 4. Why does the transition layer use average pooling rather than max pooling? Try max pooling
 #    and compare the test accuracy.
-# 2. Our network has about 0.75 million parameters, ResNet-18 about 11 million. Which of the two
+# 5. Our network has about 0.76 million parameters, ResNet-18 about 11.2 million. Which of the two
 #    trains faster per epoch on your machine, and which needs more memory? Explain with the
 #    shapes of the activations.
-# 3. Make the growth rate 12 and the blocks deeper (for example 8 layers each) so the parameter
-#    count stays similar. How do accuracy and time change?
-# 4. Compute by hand the channels at each stage of DenseNet-121 and confirm that 1024 reach the
-#    classifier.
-# 5. Implement a memory-saving dense block: recompute each layer's BN → ReLU → conv in the
+# 6. Halve the growth rate to 16 and double the blocks to 8 layers each (check with
+#    `d2l.num_params` that the parameter count stays close to ours). How do accuracy and time
+#    change?
+# 7. Implement a memory-saving dense block: recompute each layer's BN → ReLU → conv in the
 #    backward pass instead of storing it (hint: `torch.utils.checkpoint`). Check that the
 #    gradients equal those of `DenseBlock`.
-# 6. Move the 1×1 convolution of the transition after the pooling (section 3). Check that the
-#    outputs still agree when the batch norm is included, and measure the saving.
