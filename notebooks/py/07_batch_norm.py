@@ -369,9 +369,10 @@ assert d2l.evaluate_accuracy(test_iter, ours) == d2l.evaluate_accuracy(test_iter
 #
 # ![The four normalizations on an (N, C, H, W) tensor: shaded cells share one mean and variance](../Pics/07_norm_axes.svg)
 #
-# Layer norm is the standard in transformers and recurrent networks; instance norm in style
-# transfer, where each image's own contrast should be removed; group norm in vision models that
-# can only afford small batches. All four reduce to one helper that standardizes over given axes.
+# Layer norm was introduced for recurrent networks and is the usual choice in transformers;
+# instance norm was introduced for style transfer, where each image's own contrast should be
+# removed; group norm for vision models that can only afford small batches, such as detectors.
+# All four reduce to one helper that standardizes over given axes.
 
 # %%
 def standardize(X, dims, eps=1e-5):
