@@ -105,7 +105,8 @@ def main() -> None:
     print("\nExercise 5: SGD at learning rate 1.0, seed 0, validation accuracy per epoch\n")
     print("| net | " + " | ".join(f"epoch {e + 1}" for e in range(EPOCHS)) + " |")
     print("|---|" + "---|" * EPOCHS)
-    for name, norms in [("BN-LeNet", {}), ("without batch norm", {"norm2d": nn.Identity, "norm1d": nn.Identity})]:
+    no_norm = {"norm2d": nn.Identity, "norm1d": nn.Identity}
+    for name, norms in [("BN-LeNet", {}), ("without batch norm", no_norm)]:
         d2l.set_seed(0)
         net = bn_lenet(**norms)
         accs = train(net, torch.optim.SGD(net.parameters(), lr=1.0), train_iter, val_iter)

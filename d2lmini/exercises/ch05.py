@@ -69,7 +69,8 @@ def check_leaky_kaiming_std(leaky_kaiming_std: Callable[[int, float], float]) ->
                 f"leaky_kaiming_std({fan_in}, {a}) returned {got!r}: return a number")
         if math.isclose(got, want, rel_tol=1e-6):
             continue
-        case = f"leaky_kaiming_std(fan_in={fan_in}, negative_slope={a}) returned {got:.6g}, expected {want:.6g}"
+        case = (f"leaky_kaiming_std(fan_in={fan_in}, negative_slope={a}) returned {got:.6g}, "
+                f"expected {want:.6g}")
         if math.isclose(got, math.sqrt(2 / fan_in), rel_tol=1e-6):
             hint = ("that is the plain ReLU value: a leaky ReLU keeps a^2 of the negative half's "
                     "second moment, so the factor is (1 + a^2) / 2, not 1/2")

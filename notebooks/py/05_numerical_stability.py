@@ -121,8 +121,9 @@ print("sigmoid stack, backward mean square at layers 1, 10, 20, 30:",
 # %%
 assert backward[0] < 1e-30 * backward[-1], "the gradient should vanish through 30 sigmoid layers"
 per_layer = (backward[0] / backward[-1]) ** (1 / 29)
-assert per_layer < 1 / 16, f"the gradient's mean square should shrink by more than 16x per layer, got {per_layer:.3f}"
-print(f"average factor per layer: mean square {per_layer:.3f}, size (root mean square) {per_layer ** 0.5:.3f}")
+assert per_layer < 1 / 16, f"the mean square should shrink more than 16x per layer, got {per_layer:.3f}"
+print(f"average factor per layer: mean square {per_layer:.3f}, "
+      f"size (root mean square) {per_layer ** 0.5:.3f}")
 
 # %% [markdown]
 # This is *not* a law of "at least a factor 4 per sigmoid layer": the bound $1/4$ holds for the
@@ -135,7 +136,7 @@ print(f"average factor per layer: mean square {per_layer:.3f}, size (root mean s
 _, backward_large = measure_stack(torch.sigmoid, 4 / math.sqrt(width))
 per_layer_large = (backward_large[0] / backward_large[-1]) ** (1 / 29)
 print(f"weights std 4/sqrt(n): the gradient's size shrinks by {per_layer_large ** 0.5:.3f} per layer")
-assert per_layer_large ** 0.5 > 2 * 0.25, "with larger weights the gradient shrinks far less than 4x per layer"
+assert per_layer_large ** 0.5 > 2 * 0.25, "with larger weights the gradient shrinks far less than 4x"
 
 # %% [markdown]
 # The gradient still vanishes over 30 layers, only much more slowly. What even larger weights do
@@ -553,7 +554,7 @@ d2l.exercises.check_sigmoid_factor_bound(sigmoid_factor_bound)
 # images held out from the training file. The gradient norm is the first layer's, on one training
 # batch after training.
 #
-# | init | lr | val acc after epoch 1 | epoch 5 | epoch 10 | train loss, epoch 10 | first-layer gradient norm after training |
+# | init | lr | val acc, epoch 1 | epoch 5 | epoch 10 | train loss, epoch 10 | first-layer grad norm |
 # |---|---|---|---|---|---|---|
 # | N(0, 0.01²) | 0.1 | 0.100 | 0.100 | 0.100 | 2.303 | 2.6e-05 |
 # | N(0, 0.01²) | 0.3 | 0.100 | 0.100 | 0.100 | 2.303 | 7.6e-06 |

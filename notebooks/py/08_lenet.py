@@ -270,7 +270,8 @@ for name, net in [("classic", classic_at_start), ("modern", modern)]:
     print(f"{name:<8} gradient norms, conv1 ... output:", [f"{g:.4f}" for g in grad_norms[name]])
 
 classic_grads, modern_grads = grad_norms["classic"], grad_norms["modern"]
-print(f"first convolution: the modern net's gradient is {modern_grads[0] / classic_grads[0]:.0f}x the classic's")
+print(f"first convolution: the modern net's gradient is "
+      f"{modern_grads[0] / classic_grads[0]:.0f}x the classic's")
 # in the sigmoid net the gradient shrinks at every step from the output back to the input ...
 assert all(a < b for a, b in zip(classic_grads, classic_grads[1:]))
 # ... so its first layer gets far less than the ReLU net's, from identical weights
