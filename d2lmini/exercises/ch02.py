@@ -2,6 +2,168 @@
 
 from __future__ import annotations
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from collections.abc import Callable
 
-__all__: list[str] = []
+import torch
+import torch.nn.functional as F
+
+from ._core import ExerciseFailed, call, close, exercise, require
+
+__all__: list[str] = ["check_stable_softmax", "check_cross_entropy_from_scores",
+                      "check_accuracy_fraction", "check_cross_entropy_gradient"]
+
+
+def _same(got: object, want: torch.Tensor) -> bool:
+    """True when `got` is a tensor of `want`'s shape whose values match (nan where want has nan)."""
+    return (isinstance(got, torch.Tensor) and got.shape == want.shape
+            and torch.allclose(got.detach().to(want.dtype), want, atol=1e-5, rtol=1e-4,
+                               equal_nan=True))
+
+
+def _softmax_cases(gen: torch.Generator) -> list[tuple[str, torch.Tensor]]:
+    return [
+        ("small random scores of shape (4, 4)", torch.randn(4, 4, generator=gen)),
+        ("small random scores of shape (3, 5)", torch.randn(3, 5, generator=gen)),
+        ("scores around 1000", 1000 + torch.randn(3, 5, generator=gen)),
+        ("scores around -1000", -1000 + torch.randn(3, 5, generator=gen)),
+        ("one row around 1000 and one around 0",
+         torch.cat([1000 + torch.randn(1, 5, generator=gen), torch.randn(1, 5, generator=gen)])),
+    ]
+
+
+@exercise("02.1 stable softmax")
+def check_stable_softmax(stable_softmax: Callable[[torch.Tensor], torch.Tensor]) -> str:
+    """Check `stable_softmax(O)`: the softmax of every row of a 2-D tensor of scores, finite
+    even for scores around +-1000 (02_softmax_regression)."""
+    gen = torch.Generator().manual_seed(21)
+    for case, O in _softmax_cases(gen):
+        want = torch.softmax(O, dim=1)
+        got = call(stable_softmax, O.clone())
+        E = torch.exp(O - O.max())
+        if _same(got, E / E.sum(dim=1, keepdim=True)) and not _same(got, want):
+            hint = ("you subtracted the largest score of the whole tensor, so the exps of a row "
+                    "far below it all underflow to 0 (0/0 = nan): subtract each row's own "
+                    "maximum (dim=1, keepdim=True)")
+        elif isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.isfinite(got).all():
+            hint = ("your softmax returns nan or inf: exp overflows to inf (or every exp of a "
+                    "row underflows to 0); subtract each row's maximum before exp")
+        elif _same(got, torch.softmax(O, dim=0)):
+            hint = "you normalized each column: the probabilities of a row must sum to 1 (dim=1)"
+        elif O.shape[0] == O.shape[1] and _same(got, torch.softmax(O - O.max(dim=1).values, dim=1)):
+            hint = ("without keepdim=True the row maxima broadcast along the wrong axis: use "
+                    "O.max(dim=1, keepdim=True).values")
+        else:
+            hint = "exp of the shifted scores, divided by their sum over each row"
+        close(got, want, f"for {case} the values differ from torch.softmax: {hint}")
+    return "5 cases, including scores around +-1000 and rows of very different size"
+
+
+@exercise("02.2 cross-entropy from scores")
+def check_cross_entropy_from_scores(cross_entropy_loss: Callable[[torch.Tensor, torch.Tensor],
+                                                                 torch.Tensor]) -> str:
+    """Check `cross_entropy_loss(O, y)`: the *mean* cross-entropy of a batch, computed from raw
+    scores O of shape (n, k) and int64 labels y of shape (n,), finite for confident scores, like
+    `F.cross_entropy(O, y)` (02_softmax_regression)."""
+    gen = torch.Generator().manual_seed(22)
+    cases = [("random scores of shape (5, 3)", torch.randn(5, 3, generator=gen),
+              torch.tensor([0, 2, 1, 2, 0])),
+             ("random scores of shape (4, 6)", torch.randn(4, 6, generator=gen),
+              torch.tensor([5, 0, 3, 3])),
+             ("confident and wrong scores [[0, 200], [300, 0]]",
+              torch.tensor([[0.0, 200.0], [300.0, 0.0]]), torch.tensor([0, 1]))]
+    for case, O, y in cases:
+        want = F.cross_entropy(O, y)
+        got = call(cross_entropy_loss, O.clone(), y.clone())
+        n = len(y)
+        log_p = torch.log_softmax(O, dim=1)
+        if isinstance(got, torch.Tensor) and got.numel() == 1 and not torch.isfinite(got).all():
+            hint = ("it is inf or nan: log of a softmax that underflowed to 0; work on the "
+                    "scores: log p_j = o_j - max - log(sum(exp(o - max)))")
+        elif isinstance(got, torch.Tensor) and got.shape == (n,):
+            hint = "you returned one loss per example: return their mean, a single number"
+        elif _same(got, -log_p[torch.arange(n), y].sum()):
+            hint = f"you summed over the batch: take the mean (divide by n = {n})"
+        elif _same(got, log_p[torch.arange(n), y].mean()):
+            hint = "the sign is wrong: the loss is minus the log-probability of the true class"
+        elif _same(got, -log_p[:, y].mean()):
+            hint = ("log_p[:, y] picks every row's entries for all n labels, an (n, n) block: "
+                    "pick one entry per row with log_p[torch.arange(n), y]")
+        else:
+            hint = "mean over the batch of -log softmax(o)[true class]"
+        require(isinstance(got, torch.Tensor) and got.numel() == 1,
+                f"for {case} your function returned "
+                f"{tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}: "
+                f"{hint if 'one loss per example' in hint else 'return a single number (a 0-d tensor)'}")
+        close(got.reshape(()), want, f"for {case} the loss should be {want.item():.4f}, got "
+                                     f"{got.item():.4f}: {hint}")
+    return "3 batches, including confident wrong scores of 200 and 300"
+
+
+@exercise("02.3 accuracy")
+def check_accuracy_fraction(accuracy: Callable[[torch.Tensor, torch.Tensor], float]) -> str:
+    """Check `accuracy(y_hat, y)`: the fraction of rows of y_hat (n, k) whose largest entry sits
+    at the true label, for labels shaped (n,) or (n, 1) (02_softmax_regression)."""
+    y_hat = torch.tensor([[0.1, 0.7, 0.2], [0.8, 0.1, 0.1], [0.3, 0.3, 0.4], [0.2, 0.5, 0.3],
+                          [0.6, 0.3, 0.1]])
+    y = torch.tensor([1, 0, 0, 2, 0])  # rows 0, 1 and 4 are right: 3 of 5
+    cases = [("labels of shape (5,)", y_hat, y),
+             ("labels of shape (5, 1)", y_hat, y.reshape(-1, 1)),
+             ("scores of shape (2, 4), labels [3, 3]",
+              torch.tensor([[0.0, 1.0, 2.0, 3.0], [3.0, 2.0, 1.0, 0.0]]), torch.tensor([3, 3]))]
+    for case, scores, labels in cases:
+        flat = labels.reshape(-1)
+        want = (scores.argmax(dim=1) == flat).float().mean().item()
+        got = call(accuracy, scores.clone(), labels.clone())
+        if isinstance(got, torch.Tensor):
+            require(got.numel() == 1, f"for {case} your function returned a tensor of shape "
+                    f"{tuple(got.shape)}: return one number, the fraction of correct rows")
+            got = got.item()
+        require(isinstance(got, (int, float)) and not isinstance(got, bool),
+                f"for {case} your function returned {type(got).__name__}: return a number")
+        if abs(got - want) <= 1e-6:
+            continue
+        if abs(got - want * len(flat)) <= 1e-6:
+            hint = f"that is the count of correct rows: divide by the number of rows, {len(flat)}"
+        elif labels.ndim == 2 and any(abs(got - v) <= 1e-6 for v in _broadcast_mistakes(scores, labels)):
+            hint = ("with labels of shape (n, 1) the comparison broadcasts to an (n, n) table: "
+                    "flatten the labels first (y.reshape(-1))")
+        else:
+            hint = "compare each row's argmax with its label, then average the hits"
+        raise ExerciseFailed(f"for {case} the accuracy is {want:.2f}, you returned {got:.4g}: {hint}")
+    return "3 batches, labels shaped (n,) and (n, 1)"
+
+
+def _broadcast_mistakes(scores: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """What comes out when (n,) predictions meet (n, 1) labels: an (n, n) table of hits,
+    averaged, or summed and divided by n."""
+    table = (scores.argmax(dim=1) == labels).float()
+    return [table.mean().item(), table.sum().item() / len(labels)]
+
+
+@exercise("02.4 gradient of cross-entropy")
+def check_cross_entropy_gradient(cross_entropy_grad: Callable[[torch.Tensor, torch.Tensor],
+                                                              torch.Tensor]) -> str:
+    """Check `cross_entropy_grad(O, y)`: the gradient of the *summed* cross-entropy of a batch
+    with respect to the scores O, written by hand, against autograd (02_softmax_regression)."""
+    gen = torch.Generator().manual_seed(24)
+    for n, k in ((4, 3), (6, 5)):
+        O = torch.randn(n, k, generator=gen)
+        y = torch.randint(k, (n,), generator=gen)
+        O_ = O.clone().requires_grad_()
+        F.cross_entropy(O_, y, reduction="sum").backward()
+        want = O_.grad
+        got = call(cross_entropy_grad, O.clone(), y.clone())
+        P, Y = torch.softmax(O, dim=1), F.one_hot(y, k).float()
+        if _same(got, Y - P):
+            hint = "the sign is flipped: the gradient is softmax(O) - one_hot(y)"
+        elif _same(got, (P - Y) / n):
+            hint = f"you divided by n = {n}: this is the gradient of the summed loss"
+        elif _same(got, P):
+            hint = "the true class's entry is missing its -1: subtract one_hot(y)"
+        elif _same(got, -Y / P):
+            hint = ("that is the gradient with respect to the probabilities; follow it through "
+                    "the softmax to the scores")
+        else:
+            hint = "for each row, softmax(o) minus the one-hot vector of the label"
+        close(got, want, f"for scores of shape {(n, k)} the gradient differs from autograd: {hint}")
+    return "2 batches against autograd"

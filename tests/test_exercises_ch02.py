@@ -1,0 +1,136 @@
+"""Chapter 02's exercise checks accept a right answer, report a stub as not attempted, and reject
+the typical wrong answers with the hint meant for them."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from d2lmini.exercises import (ExerciseFailed, check_accuracy_fraction,
+                               check_cross_entropy_from_scores, check_cross_entropy_gradient,
+                               check_stable_softmax)
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("check", [check_stable_softmax, check_cross_entropy_from_scores,
+                                   check_accuracy_fraction, check_cross_entropy_gradient])
+def test_stub_is_not_attempted(capsys, check):
+    check(stub)
+    check(None)
+    assert capsys.readouterr().out.count("not attempted yet") == 2
+
+
+# 02.1 stable softmax
+
+def stable_softmax(O):
+    E = torch.exp(O - O.max(dim=1, keepdim=True).values)
+    return E / E.sum(dim=1, keepdim=True)
+
+
+def test_stable_softmax_right_answer(capsys):
+    check_stable_softmax(stable_softmax)
+    assert "correct" in capsys.readouterr().out
+
+
+def no_shift(O):
+    E = torch.exp(O)
+    return E / E.sum(dim=1, keepdim=True)
+
+
+def global_shift(O):
+    E = torch.exp(O - O.max())
+    return E / E.sum(dim=1, keepdim=True)
+
+
+def wrong_axis(O):
+    E = torch.exp(O - O.max(dim=0, keepdim=True).values)
+    return E / E.sum(dim=0, keepdim=True)
+
+
+def no_keepdim(O):
+    E = torch.exp(O - O.max(dim=1).values)
+    return E / E.sum(dim=1, keepdim=True)
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (no_shift, "returns nan or inf.*subtract each row's maximum"),
+    (global_shift, "largest score of the whole tensor"),
+    (wrong_axis, "you normalized each column"),
+    (no_keepdim, "keepdim=True"),
+])
+def test_stable_softmax_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_stable_softmax(wrong)
+
+
+# 02.2 cross-entropy from scores
+
+def cross_entropy_loss(O, y):
+    shifted = O - O.max(dim=1, keepdim=True).values
+    log_p = shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+    return -log_p[torch.arange(len(y)), y].mean()
+
+
+def test_cross_entropy_right_answer(capsys):
+    check_cross_entropy_from_scores(cross_entropy_loss)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda O, y: -torch.log(stable_softmax(O)[torch.arange(len(y)), y]).mean(),
+     "inf or nan: log of a softmax that underflowed"),
+    (lambda O, y: -torch.log_softmax(O, dim=1)[torch.arange(len(y)), y].sum(), "you summed over the batch"),
+    (lambda O, y: -torch.log_softmax(O, dim=1)[:, y].mean(), r"pick one entry per row"),
+    (lambda O, y: torch.log_softmax(O, dim=1)[torch.arange(len(y)), y].mean(), "the sign is wrong"),
+    (lambda O, y: F.cross_entropy(O, y, reduction="none"), "one loss per example"),
+])
+def test_cross_entropy_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_cross_entropy_from_scores(wrong)
+
+
+# 02.3 accuracy
+
+def accuracy(y_hat, y):
+    return (y_hat.argmax(dim=1) == y.reshape(-1)).float().mean().item()
+
+
+def test_accuracy_right_answer(capsys):
+    check_accuracy_fraction(accuracy)
+    check_accuracy_fraction(lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).float().mean())
+    assert capsys.readouterr().out.count("correct") == 2
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda y_hat, y: (y_hat.argmax(dim=1) == y).float().mean().item(), r"broadcasts to an \(n, n\) table"),
+    (lambda y_hat, y: (y_hat.argmax(dim=1) == y).sum().item() / len(y), r"broadcasts to an \(n, n\) table"),
+    (lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).sum().item(), "count of correct rows"),
+    (lambda y_hat, y: (y_hat.argmin(dim=1) == y.reshape(-1)).float().mean().item(),
+     "compare each row's argmax"),
+])
+def test_accuracy_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_accuracy_fraction(wrong)
+
+
+# 02.4 gradient of cross-entropy
+
+def cross_entropy_grad(O, y):
+    return torch.softmax(O, dim=1) - F.one_hot(y, O.shape[1]).float()
+
+
+def test_cross_entropy_gradient_right_answer(capsys):
+    check_cross_entropy_gradient(cross_entropy_grad)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda O, y: -cross_entropy_grad(O, y), "sign is flipped"),
+    (lambda O, y: cross_entropy_grad(O, y) / len(y), "you divided by n"),
+    (lambda O, y: torch.softmax(O, dim=1), "subtract one_hot"),
+])
+def test_cross_entropy_gradient_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_cross_entropy_gradient(wrong)
