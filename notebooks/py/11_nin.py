@@ -3,8 +3,8 @@
 #
 # AlexNet (chapter 09) and VGG (chapter 10) both end in the same way: flatten the last feature
 # maps and feed them to dense layers of 4096 units. That head holds over 90 % of their
-# parameters, and flattening throws away the layout of the image early. *Network in Network*
-# (Lin, Chen and Yan, 2013) changed both ends of the design:
+# parameters (chapters 09 and 10 counted them), and it accepts feature maps of one size only.
+# *Network in Network* (Lin, Chen and Yan, 2013) changed the design in two places:
 #
 # - inside each block, after an ordinary convolution, come two **1 × 1 convolutions**: a small
 #   dense network applied separately at every pixel, which mixes the channels without mixing
@@ -73,11 +73,13 @@ assert conv1x1(torch.randn(1, 3, 50, 70)).shape == (1, 4, 50, 70)
 # ## 2. The NiN block
 #
 # A NiN block is a $k \times k$ convolution (with its stride and padding) followed by two
-# $1 \times 1$ convolutions with the same number of channels, each with a ReLU. The blocks use
+# $1 \times 1$ convolutions with the same number of channels, each with a ReLU. Our blocks use
 # AlexNet's window sizes and channels (11 × 11 / 96, 5 × 5 / 256, 3 × 3 / 384) and 3 × 3
 # max-pooling with stride 2 between them. The last block has one output channel per class.
 #
-# One change from the original paper: we leave out the ReLU at the very end of the last block.
+# Two changes from the original paper, which applied dropout to the output of every block but
+# the last, and ended every block with a ReLU: we keep a single dropout layer, before the last
+# block, and we leave out the ReLU at the very end of the last block.
 # Its outputs are averaged straight into class scores, and a ReLU there would forbid negative
 # scores and, if a class's map went all-zero, cut that class off from any gradient.
 #
@@ -135,6 +137,14 @@ assert [shape for _, shape in walk] == [
     (1, 384, 12, 12), (1, 384, 5, 5), (1, 384, 5, 5),
     (1, 10, 5, 5), (1, 10, 1, 1), (1, 10)]
 
+# A colour version reads 3 channels and otherwise walks the same way; built on the `meta`
+# device (shapes, no memory, no values), it costs nothing.
+with torch.device("meta"):
+    colour_net = nin(in_channels=3)
+    colour_walk = d2l.layer_shapes(colour_net, torch.empty(1, 3, 224, 224), verbose=False)
+assert colour_net[0][0].weight.shape == (96, 3, 11, 11)
+assert [shape for _, shape in colour_walk] == [shape for _, shape in walk]
+
 # %% [markdown]
 # ## 3. Global average pooling replaces the dense head
 #
@@ -173,7 +183,8 @@ for side in (3, 5, 11):
 
 # %% [markdown]
 # Because nothing after the last block depends on the map size, NiN runs on any input large
-# enough for its convolutions and pools; a network with a dense head accepts exactly one size.
+# enough for its convolutions and pools; a network with a dense head accepts only the few input
+# sizes whose last maps have exactly the size its first dense layer was built for.
 
 # %%
 with torch.no_grad():
@@ -206,31 +217,31 @@ print(f"whole NiN:         {d2l.num_params(net):>12,} parameters")
 assert d2l.num_params(vgg_head) == vgg_formula == 119_586_826
 assert d2l.num_params(nin_head) == nin_formula == 34_790
 assert d2l.num_params(vgg_head) > 3000 * d2l.num_params(nin_head)
-assert d2l.num_params(net) < 0.1 * d2l.num_params(vgg_head)  # the whole of NiN is smaller than a tenth of VGG's head
+assert d2l.num_params(net) < 0.1 * d2l.num_params(vgg_head)  # all of NiN: under a tenth of VGG's head
+assert 1.9e6 < d2l.num_params(net) < 2.1e6  # about 2 million
 
 # %% [markdown]
 # The head shrinks by a factor of more than three thousand, and the whole network holds about
-# 2 million parameters, against AlexNet's 47 million, while doing a similar amount of arithmetic
-# per image (the 1 × 1 convolutions are cheap). With so few weights after the convolutions, NiN
-# needs only the one dropout layer before its last block.
+# 2 million parameters, against the 46.8 million of chapter 09's AlexNet. (How its arithmetic per
+# image compares is exercise 7.)
 #
 # ## 4. Training
 #
 # Same data pipeline and optimiser as chapters 09 and 10: 224 × 224 images, batches of 128, SGD
 # with learning rate 0.01, momentum 0.9 and weight decay 0.0005, ten epochs.
 #
-# NiN without batch normalisation is known for getting stuck at the start: the loss sits at
-# $\ln 10 \approx 2.303$, the value for uniform guesses, sometimes for epochs. Random initial
-# class maps give random scores; the quickest way for SGD to lower the loss is to shrink every
-# score towards zero, and the weights that do so also shrink the gradient that reaches the
-# earlier blocks. In a short test run of ours (CPU, 96 × 96 inputs, 240 minibatches of 64) the
-# loss never left 2.30 with the initialisation above.
+# At the start, NiN's loss sits near $\ln 10 \approx 2.303$, the loss of uniform guesses, and
+# without batch normalisation (chapter 07) it can stay there for a while. We start the **last
+# 1 × 1 convolution at zero**. Every score is
+# then exactly 0 (the loss starts at exactly $\ln 10$), yet the weights of that convolution
+# receive a gradient at once, because their inputs, the maps of the layer below, are not zero:
+# the scores grow from zero along the gradient, in the directions that lower the loss most.
 #
-# The cure is one line: start the **last 1 × 1 convolution at zero**. Every score is then exactly
-# 0 (the loss starts at $\ln 10$), yet its weights receive a gradient at once, because their
-# inputs, the maps of the layer below, are not zero. The scores grow from zero in directions that
-# already separate the classes. In the same test run the loss started to fall within 60
-# minibatches and was down to 1.2 after 240.
+# How much does it matter? In a short reference run on smaller images (results at the end of the
+# notebook: 96 × 96 inputs, 150 steps of 64 images, one seed) both starts stayed within 0.04 of
+# $\ln 10$ for about 50 steps, after which the zero start pulled ahead: a mean loss of 1.39 over
+# the last 25 steps, against 1.86 with the plain Kaiming start. One run on small images is a hint,
+# not a law; exercise 5 asks you to compare at full size.
 
 # %%
 lr, num_epochs, batch_size = 0.01, 10, 128
@@ -258,19 +269,81 @@ d2l.check_accuracy(history, 0.87)
 # - A NiN block is a $k\times k$ convolution followed by two 1 × 1 convolutions, a small MLP per
 #   pixel.
 # - Global average pooling (`d2l.GlobalAvgPool2d`) turns one map per class into one score per
-#   class: no parameters, any input size, and a head thousands of times smaller than VGG's.
+#   class: no parameters, any input size large enough for the convolutions and pools, and a head
+#   thousands of times smaller than VGG's.
 #
 # ## Exercises
 #
-# 1. Write a 1 × 1 convolution as `torch.einsum` on `X` and `conv1x1.weight` and check it against
-#    `conv1x1(X)`.
-# 2. Remove one or both 1 × 1 convolutions from every block. How do the parameter count and the
-#    test accuracy after ten epochs change?
-# 3. Train once without the `nn.init.zeros_` line, and once with the final ReLU put back
-#    (`last_relu=True`). How do the first epochs' loss curves differ from the run above? For the
-#    ReLU version, count how many of the ten class maps are all-zero for a batch of test
-#    images.
-# 4. Replace global average pooling by global *max* pooling (`torch.amax` over the last two
+# The first three are checked: replace the stub, run the cell, and the check says whether your
+# answer is right and, if not, what is off.
+#
+# **1.** Write `global_avg_pool(X)` by hand: for `X` of shape (N, C, H, W) return the mean of
+# every channel's map, of shape (N, C, 1, 1) like `d2l.GlobalAvgPool2d`.
+
+# %% tags=["exercise"]
+def global_avg_pool(X):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_global_avg_pool(global_avg_pool)
+
+# %% [markdown]
+# **2.** Write `conv1x1_by_matmul(X, weight, bias)` that computes what a convolution with a
+# 1 × 1 kernel computes (weight of shape (c_o, c_i, 1, 1), bias of shape (c_o,)), with one matrix
+# product over all the pixels of the batch (or with `torch.einsum`), without `nn.Conv2d` or
+# `F.conv2d`.
+
+# %% tags=["exercise"]
+def conv1x1_by_matmul(X, weight, bias):
+    # your code here
+    raise NotImplementedError
+
+
+d2l.exercises.check_conv1x1_by_matmul(conv1x1_by_matmul)
+
+# %% [markdown]
+# **3.** What is the smallest input side $n$ for which `nin()` accepts an $n \times n$ image?
+# Compare with your answer to chapter 09's first exercise, for AlexNet.
+
+# %% tags=["exercise"]
+smallest_nin_side = None  # replace None with your answer
+
+d2l.exercises.check_nin_min_side(smallest_nin_side)
+
+# %% [markdown]
+# Open questions:
+#
+# 4. Remove one or both 1 × 1 convolutions from every block. How does the parameter count
+#    change? How does the test accuracy after ten epochs change (a GPU run: ten epochs of the
+#    full profile)?
+# 5. Train once without the `nn.init.zeros_` line, and once with the final ReLU put back
+#    (`last_relu=True`, keeping the zero start). How do the first minibatches' losses differ from
+#    the run above? For the ReLU version, count how many of the ten class maps are all-zero for a
+#    batch of test images, and explain the count from what ReLU's gradient is at 0.
+# 6. Replace global average pooling by global *max* pooling (`torch.amax` over the last two
 #    axes). What does each class score then mean?
-# 5. Compute the multiply-adds of one NiN forward pass at 224 × 224 and compare them with
-#    AlexNet's. Why are the 1 × 1 convolutions cheap even though they run at every pixel?
+# 7. Compute the multiply-adds of one NiN forward pass at 224 × 224 (chapter 09's
+#    `multiply_adds` counts them) and compare them with AlexNet's. Why are the 1 × 1 convolutions
+#    cheap even though they run at every pixel?
+
+# %% [markdown]
+# <details><summary>Reference results for exercise 5 and section 4</summary>
+#
+# Measured by `python benchmarks/exercise_refs/11_nin.py` on a 2-core x86_64 CPU with
+# torch 2.14.1 (about 16 CPU-minutes): the notebook's `nin()` from seed 0, trained with SGD (lr
+# 0.01, momentum 0.9, weight decay 0.0005) on the first 150 shuffled batches of 64 Fashion-MNIST
+# training images (full data set), resized to 96 × 96 rather than 224 × 224 to keep the run short.
+# Mean training loss over each block of 25 steps:
+#
+# | start | 1-25 | 26-50 | 51-75 | 76-100 | 101-125 | 126-150 |
+# |---|---|---|---|---|---|---|
+# | last 1 × 1 conv at zero, no final ReLU (the notebook) | 2.301 | 2.292 | 2.122 | 1.780 | 1.516 | 1.385 |
+# | Kaiming everywhere, no final ReLU | 2.309 | 2.273 | 2.085 | 1.972 | 1.896 | 1.856 |
+# | last 1 × 1 conv at zero, final ReLU | 2.303 | 2.303 | 2.303 | 2.303 | 2.303 | 2.303 |
+#
+# With the final ReLU and the zero start, all 10 class maps are zero on 256 test images, and the
+# loss never moves from $\ln 10$: every input to that ReLU is exactly 0, where PyTorch takes its
+# derivative to be 0, so no gradient ever reaches the network.
+#
+# </details>
