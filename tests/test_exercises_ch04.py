@@ -1,0 +1,114 @@
+"""Chapter 04's exercise checks accept a right answer, report a stub as not attempted, and reject
+the typical wrong answers with the hint meant for them."""
+
+import math
+
+import pytest
+import torch
+
+from d2lmini.exercises import (ExerciseFailed, check_dropout_moments, check_fold_bounds,
+                               check_weight_decay_step)
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("check", [check_fold_bounds, check_weight_decay_step,
+                                   check_dropout_moments])
+def test_stub_is_not_attempted(capsys, check):
+    check(stub)
+    check(None)
+    assert capsys.readouterr().out.count("not attempted yet") == 2
+
+
+# 04.1 k-fold boundaries
+
+def fold_bounds(n, k):
+    bounds, start = [], 0
+    for i in range(k):
+        size = n // k + (1 if i < n % k else 0)
+        bounds.append((start, start + size))
+        start += size
+    return bounds
+
+
+def test_fold_bounds_right_answer(capsys):
+    check_fold_bounds(fold_bounds)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda n, k: [(i * (n // k), (i + 1) * (n // k)) for i in range(k)], "never validate"),
+    (lambda n, k: [(i * (n // k), (i + 1) * (n // k) if i < k - 1 else n) for i in range(k)],
+     "absorbs the whole remainder"),
+    (lambda n, k: [(i * math.ceil(n / k), (i + 1) * math.ceil(n / k)) for i in range(k)],
+     "run past the end"),
+    (lambda n, k: fold_bounds(n, k)[:-1], "folds instead of"),
+])
+def test_fold_bounds_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_fold_bounds(wrong)
+
+
+# 04.2 SGD step with weight decay
+
+def weight_decay_step(w, b, grad_w, grad_b, lr, lambd):
+    # the reference is the library's own update, so the check's formula is tested against it
+    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
+    w.grad, b.grad = grad_w, grad_b
+    torch.optim.SGD([{"params": [w], "weight_decay": lambd}, {"params": [b]}], lr=lr).step()
+    return w.detach(), b.detach()
+
+
+def test_weight_decay_step_right_answer(capsys):
+    check_weight_decay_step(weight_decay_step)
+    check_weight_decay_step(lambda w, b, gw, gb, lr, lambd: ((1 - lr * lambd) * w - lr * gw, b - lr * gb))
+    assert capsys.readouterr().out.count("correct") == 2
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda w, b, gw, gb, lr, lambd: (w - lr * (gw + lambd / 2 * w), b - lr * gb), "half as strong"),
+    (lambda w, b, gw, gb, lr, lambd: ((1 - lambd) * w - lr * gw, b - lr * gb), "scaled by lr"),
+    (lambda w, b, gw, gb, lr, lambd: (w - lr * gw, b - lr * gb), "w did not decay"),
+    (lambda w, b, gw, gb, lr, lambd: ((1 - lr * lambd) * w - lr * gw, (1 - lr * lambd) * b - lr * gb),
+     "you decayed the bias too"),
+    (lambda w, b, gw, gb, lr, lambd: ((1 - lr * lambd) * (w - lr * gw), b - lr * gb), "after the data step"),
+])
+def test_weight_decay_step_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_weight_decay_step(wrong)
+
+
+# 04.3 mean and variance of inverted dropout
+
+def dropout_moments(h, p):
+    if p == 1:
+        return 0.0, 0.0
+    return h, h * h * p / (1 - p)
+
+
+def test_dropout_moments_right_answer(capsys):
+    check_dropout_moments(dropout_moments)
+    assert "correct" in capsys.readouterr().out
+
+
+def test_dropout_moments_agree_with_nn_dropout():
+    # the formula the check expects, against a sampled nn.Dropout
+    torch.manual_seed(0)
+    h, p = 2.0, 0.3
+    out = torch.nn.Dropout(p)(torch.full((1_000_000,), h))
+    mean, var = dropout_moments(h, p)
+    assert abs(out.mean().item() - mean) < 0.01 and abs(out.var().item() - var) < 0.02
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda h, p: (h * (1 - p), h * h * p * (1 - p)), "without the 1 / \\(1 - p\\) scaling"),
+    (lambda h, p: (h, h * h * p * (1 - p)) if p < 1 else (0.0, 0.0), "variance of the unscaled output"),
+    (lambda h, p: (h, h * h / (1 - p)) if p < 1 else (0.0, 0.0), "subtract the squared mean"),
+    (lambda h, p: (h, h * h * p / (1 - p)), "divided by 1 - p = 0"),
+    (lambda h, p: (h * p, 0.0), "p is the probability of dropping"),
+])
+def test_dropout_moments_typical_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_dropout_moments(wrong)
