@@ -114,6 +114,23 @@ def data_iter(batch_size, features, labels):
         yield features[idx], labels[idx]
 
 
+def test_minibatches_generator_stub_and_bugs(capsys):
+    def generator_stub(batch_size, features, labels):
+        raise NotImplementedError
+        yield
+
+    check_minibatches(generator_stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+    def buggy(batch_size, features, labels):
+        yield features[len(features) + 1], labels[0]
+
+    with pytest.raises(ExerciseFailed, match="your function raised IndexError"):
+        check_minibatches(buggy)
+    with pytest.raises(ExerciseFailed, match="returned int: yield"):
+        check_minibatches(lambda batch_size, features, labels: 3)
+
+
 def test_minibatches_right_answer(capsys):
     state = torch.get_rng_state()
     check_minibatches(data_iter)

@@ -143,12 +143,16 @@ _BATCH_CASES = [(23, 5), (20, 5), (3, 10), (4, 1)]
 def _passes(data_iter: Callable, batch_size: int, features: torch.Tensor, labels: torch.Tensor
             ) -> list[list[tuple[torch.Tensor, torch.Tensor]]]:
     """Two passes of the learner's reader, each a list of (X, y) batches."""
+    def collected(*args):  # run the reader to the end inside `call`, so its errors become feedback
+        out = data_iter(*args)
+        return (list(out),) if isinstance(out, Iterable) else out
+
     passes = []
     for _ in range(2):
-        batches = call(data_iter, batch_size, features, labels)
-        require(isinstance(batches, Iterable),
-                f"your function returned {type(batches).__name__}: yield (X, y) pairs (a generator)")
-        batches = list(batches)
+        got = call(collected, batch_size, features, labels)
+        require(isinstance(got, tuple),
+                f"your function returned {type(got).__name__}: yield (X, y) pairs (a generator)")
+        (batches,) = got
         for item in batches:
             require(isinstance(item, (tuple, list)) and len(item) == 2
                     and all(isinstance(t, torch.Tensor) for t in item),
@@ -162,6 +166,8 @@ def check_minibatches(data_iter: Callable) -> str:
     """Check `data_iter(batch_size, features, labels)`: shuffled (X, y) minibatches, each example
     exactly once per pass, rows and labels kept together, the last batch possibly short, a new
     order every pass (01_linear_regression)."""
+    value(data_iter)
+    require(callable(data_iter), f"expected a function, got {type(data_iter).__name__}")
     with torch.random.fork_rng(devices=[]):  # the learner shuffles with the global RNG
         torch.manual_seed(3)
         for n, batch_size in _BATCH_CASES:
