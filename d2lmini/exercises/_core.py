@@ -79,6 +79,24 @@ def close(got: Any, want: torch.Tensor, feedback: str, atol: float = 1e-5, rtol:
         raise ExerciseFailed(feedback)
 
 
+def matches(got: Any, want: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    """True when `got` is a tensor of `want`'s shape whose values match it (nan where `want` has
+    nan); for checks that try several known mistakes before choosing their feedback."""
+    return (isinstance(got, torch.Tensor) and got.shape == want.shape
+            and torch.allclose(got.detach().to(want.dtype).cpu(), want.cpu(), atol=atol, rtol=rtol,
+                               equal_nan=True))
+
+
+def whole_number(got: Any, what: str) -> int:
+    """`got` as an int when it is a whole number (int, integral float, one-element tensor), else
+    feedback saying that `what` returned something that is not a count."""
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
+        raise ExerciseFailed(f"{what} returned {got!r}: a count is a whole number")
+    return int(got)
+
+
 def exercise(title: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Decorate a check: print "not attempted yet" for a stub, raise `ExerciseFailed` with the
     feedback for a wrong answer, print what was verified for a right one."""

@@ -7,17 +7,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import ExerciseFailed, call, close, exercise, require
+from ._core import ExerciseFailed, call, close, exercise, matches, require
 
 __all__: list[str] = ["check_stable_softmax", "check_cross_entropy_from_scores",
                       "check_accuracy_fraction", "check_cross_entropy_gradient"]
-
-
-def _same(got: object, want: torch.Tensor) -> bool:
-    """True when `got` is a tensor of `want`'s shape whose values match (nan where want has nan)."""
-    return (isinstance(got, torch.Tensor) and got.shape == want.shape
-            and torch.allclose(got.detach().to(want.dtype), want, atol=1e-5, rtol=1e-4,
-                               equal_nan=True))
 
 
 def _softmax_cases(gen: torch.Generator) -> list[tuple[str, torch.Tensor]]:
@@ -40,16 +33,16 @@ def check_stable_softmax(stable_softmax: Callable[[torch.Tensor], torch.Tensor])
         want = torch.softmax(O, dim=1)
         got = call(stable_softmax, O.clone())
         E = torch.exp(O - O.max())
-        if _same(got, E / E.sum(dim=1, keepdim=True)) and not _same(got, want):
+        if matches(got, E / E.sum(dim=1, keepdim=True)) and not matches(got, want):
             hint = ("you subtracted the largest score of the whole tensor, so the exps of a row "
                     "far below it all underflow to 0 (0/0 = nan): subtract each row's own "
                     "maximum (dim=1, keepdim=True)")
         elif isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.isfinite(got).all():
             hint = ("your softmax returns nan or inf: exp overflows to inf (or every exp of a "
                     "row underflows to 0); subtract each row's maximum before exp")
-        elif _same(got, torch.softmax(O, dim=0)):
+        elif matches(got, torch.softmax(O, dim=0)):
             hint = "you normalized each column: the probabilities of a row must sum to 1 (dim=1)"
-        elif O.shape[0] == O.shape[1] and _same(got, torch.softmax(O - O.max(dim=1).values, dim=1)):
+        elif O.shape[0] == O.shape[1] and matches(got, torch.softmax(O - O.max(dim=1).values, dim=1)):
             hint = ("without keepdim=True the row maxima broadcast along the wrong axis: use "
                     "O.max(dim=1, keepdim=True).values")
         else:
@@ -81,11 +74,11 @@ def check_cross_entropy_from_scores(cross_entropy_loss: Callable[[torch.Tensor, 
                     "scores: log p_j = o_j - max - log(sum(exp(o - max)))")
         elif isinstance(got, torch.Tensor) and got.shape == (n,):
             hint = "you returned one loss per example: return their mean, a single number"
-        elif _same(got, -log_p[torch.arange(n), y].sum()):
+        elif matches(got, -log_p[torch.arange(n), y].sum()):
             hint = f"you summed over the batch: take the mean (divide by n = {n})"
-        elif _same(got, log_p[torch.arange(n), y].mean()):
+        elif matches(got, log_p[torch.arange(n), y].mean()):
             hint = "the sign is wrong: the loss is minus the log-probability of the true class"
-        elif _same(got, -log_p[:, y].mean()):
+        elif matches(got, -log_p[:, y].mean()):
             hint = ("log_p[:, y] picks every row's entries for all n labels, an (n, n) block: "
                     "pick one entry per row with log_p[torch.arange(n), y]")
         else:
@@ -154,13 +147,13 @@ def check_cross_entropy_gradient(cross_entropy_grad: Callable[[torch.Tensor, tor
         want = O_.grad
         got = call(cross_entropy_grad, O.clone(), y.clone())
         P, Y = torch.softmax(O, dim=1), F.one_hot(y, k).float()
-        if _same(got, Y - P):
+        if matches(got, Y - P):
             hint = "the sign is flipped: the gradient is softmax(O) - one_hot(y)"
-        elif _same(got, (P - Y) / n):
+        elif matches(got, (P - Y) / n):
             hint = f"you divided by n = {n}: this is the gradient of the summed loss"
-        elif _same(got, P):
+        elif matches(got, P):
             hint = "the true class's entry is missing its -1: subtract one_hot(y)"
-        elif _same(got, -Y / P):
+        elif matches(got, -Y / P):
             hint = ("that is the gradient with respect to the probabilities; follow it through "
                     "the softmax to the scores")
         else:

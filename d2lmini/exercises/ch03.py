@@ -7,14 +7,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import ExerciseFailed, call, close, exercise, require
+from ._core import ExerciseFailed, call, close, exercise, matches, require
 
 __all__: list[str] = ["check_activation_derivatives", "check_mlp_backward", "check_dead_units"]
-
-
-def _same(got: object, want: torch.Tensor) -> bool:
-    return (isinstance(got, torch.Tensor) and got.shape == want.shape
-            and torch.allclose(got.detach().to(want.dtype), want, atol=1e-5, rtol=1e-4))
 
 
 @exercise("03.1 sigmoid and tanh derivatives")
@@ -32,20 +27,20 @@ def check_activation_derivatives(activation_derivatives: Callable[[torch.Tensor]
             f"your function returned {type(got).__name__}: return the pair (dsigmoid, dtanh)")
     d_sigmoid, d_tanh = got
     s, t = torch.sigmoid(z), torch.tanh(z)
-    if _same(d_sigmoid, z * (1 - z)):
+    if matches(d_sigmoid, z * (1 - z)):
         hint = "you applied s(1 - s) to z itself: use s = sigmoid(z), then s * (1 - s)"
-    elif _same(d_sigmoid, s):
+    elif matches(d_sigmoid, s):
         hint = "that is sigmoid(z) itself; its derivative is sigmoid(z) * (1 - sigmoid(z))"
-    elif _same(d_sigmoid, s * (1 + s)) or _same(d_sigmoid, -s * (1 - s)):
+    elif matches(d_sigmoid, s * (1 + s)) or matches(d_sigmoid, -s * (1 - s)):
         hint = "check the sign: d/dz 1 / (1 + e^-z) = e^-z / (1 + e^-z)^2 = s (1 - s)"
     else:
         hint = "sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z)); it peaks at 1/4 at z = 0"
     close(d_sigmoid, want_sigmoid, f"the sigmoid derivative differs from autograd: {hint}")
-    if _same(d_tanh, 1 - z**2):
+    if matches(d_tanh, 1 - z**2):
         hint = "you squared z: the derivative is 1 - tanh(z)^2, not 1 - z^2"
-    elif _same(d_tanh, 1 - t):
+    elif matches(d_tanh, 1 - t):
         hint = "square the tanh: 1 - tanh(z)^2"
-    elif _same(d_tanh, s * (1 - s)):
+    elif matches(d_tanh, s * (1 - s)):
         hint = "that is the sigmoid's derivative; tanh(z) = 2 sigmoid(2z) - 1 has 1 - tanh(z)^2"
     else:
         hint = "tanh'(z) = 1 - tanh(z)^2; it equals 1 at z = 0"
@@ -105,16 +100,16 @@ def check_mlp_backward(mlp_backward: Callable) -> str:
                     f"for {case} {names[i]} has shape {tuple(g.shape)}, expected "
                     f"{tuple(want.shape)}: a gradient has the shape of its parameter"
                     + ("; sum the rows of the batch for a bias" if i in (1, 3) else ""))
-            if _same(g, want):
+            if matches(g, want):
                 continue
-            if _same(g, want / n) and n > 1:
+            if matches(g, want / n) and n > 1:
                 hint = f"you divided by n = {n}: the loss is summed over the batch"
-            elif _same(g, -want):
+            elif matches(g, -want):
                 hint = "the sign is flipped: dL/dO = softmax(O) - one_hot(y)"
-            elif i < 2 and _same(g, no_mask[i]):
+            elif i < 2 and matches(g, no_mask[i]):
                 hint = ("the ReLU mask is missing: units with a non-positive pre-activation "
                         "pass back no gradient, so multiply dH by (Z > 0)")
-            elif i < 2 and no_transpose is not None and _same(g, no_transpose[i]):
+            elif i < 2 and no_transpose is not None and matches(g, no_transpose[i]):
                 hint = "the gradient reaches H through W2 transposed: dH = dO @ W2.T"
             else:
                 hint = ("go backwards: dO = softmax(O) - one_hot(y); dW2 = H.T @ dO; "

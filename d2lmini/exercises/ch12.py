@@ -9,21 +9,12 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ._core import ExerciseFailed, call, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, exercise, require, value, whole_number  # noqa: F401
 
 __all__: list[str] = ["check_inception_macs", "check_inception_factorized",
                       "check_stacked_pool_channels"]
 
 Pair = tuple[int, int]
-
-
-def _as_count(got: object, what: str) -> int:
-    """`got` as an int when it is a whole number (int, integral float, 0-d tensor), else feedback."""
-    if isinstance(got, torch.Tensor) and got.numel() == 1:
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
-        raise ExerciseFailed(f"{what} returned {got!r}: a count is a whole number")
-    return int(got)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,7 +72,7 @@ def check_inception_macs(inception_macs: Callable[..., int]) -> str:
     (12_googlenet)."""
     for case in _MAC_CASES:
         want = _macs(*case)
-        got = _as_count(call(inception_macs, *case), f"inception_macs{case}")
+        got = whole_number(call(inception_macs, *case), f"inception_macs{case}")
         if got != want:
             raise ExerciseFailed(f"inception_macs{case} returned {got:,}, expected {want:,}: "
                                  f"{_mac_hint(got, case)}")
@@ -241,7 +232,7 @@ def check_stacked_pool_channels(stacked_out_channels: Callable[[int, Sequence], 
         require(isinstance(got, (list, tuple)),
                 f"stacked_out_channels({in_channels}, ...) returned a {type(got).__name__}: return "
                 f"a list with one channel count per block")
-        got = [_as_count(g, f"stacked_out_channels({in_channels}, ...)") for g in got]
+        got = [whole_number(g, f"stacked_out_channels({in_channels}, ...)") for g in got]
         if got == want:
             continue
         case = f"stacked_out_channels({in_channels}, {configs}) returned {got}, expected {want}"

@@ -9,18 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, exercise, require, value, whole_number  # noqa: F401
 
 __all__: list[str] = ["check_residual_block", "check_bottleneck_params", "check_resnet18_sides"]
-
-
-def _as_count(got: object, what: str) -> int:
-    """`got` as an int when it is a whole number (int, integral float, 0-d tensor), else feedback."""
-    if isinstance(got, torch.Tensor) and got.numel() == 1:
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
-        raise ExerciseFailed(f"{what} returned {got!r}: a count is a whole number")
-    return int(got)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +185,7 @@ def check_bottleneck_params(bottleneck_params: Callable[[int, int, int], int]) -
     for c_in, width, stride in _BOTTLENECK_CASES:
         case = f"bottleneck_params({c_in}, {width}, {stride})"
         want = _bottleneck(c_in, width, stride)
-        got = _as_count(call(bottleneck_params, c_in, width, stride), case)
+        got = whole_number(call(bottleneck_params, c_in, width, stride), case)
         if got == want:
             continue
         out = 4 * width
@@ -272,7 +263,7 @@ def check_resnet18_sides(resnet18_sides: Callable[[int], list[int]]) -> str:
         got = call(resnet18_sides, side)
         require(isinstance(got, (list, tuple)),
                 f"resnet18_sides({side}) returned a {type(got).__name__}: return a list of five sides")
-        got = [_as_count(g, f"resnet18_sides({side})") for g in got]
+        got = [whole_number(g, f"resnet18_sides({side})") for g in got]
         if got == want:
             continue
         case = f"resnet18_sides({side}) returned {got}, expected {want}"

@@ -8,19 +8,10 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ._core import ExerciseFailed, call, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, exercise, require, value, whole_number  # noqa: F401
 
 __all__: list[str] = ["check_densenet_channels", "check_dense_forward",
                       "check_pool_first_transition"]
-
-
-def _as_count(got: object, what: str) -> int:
-    """`got` as an int when it is a whole number (int, integral float, 0-d tensor), else feedback."""
-    if isinstance(got, torch.Tensor) and got.numel() == 1:
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
-        raise ExerciseFailed(f"{what} returned {got!r}: a count is a whole number")
-    return int(got)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,7 +49,7 @@ def check_densenet_channels(densenet_channels: Callable[[int, int, Sequence[int]
         got = call(densenet_channels, stem, growth, tuple(layers))
         require(isinstance(got, (list, tuple)),
                 f"{case} returned a {type(got).__name__}: return a list of channel counts")
-        got = [_as_count(g, case) for g in got]
+        got = [whole_number(g, case) for g in got]
         if got == want:
             continue
         if got == _walk(stem, growth, layers, keep_input=False):
