@@ -3,10 +3,10 @@
 #
 # Which kernel size should a convolution use: 1×1, 3×3, 5×5? GoogLeNet (Szegedy et al., 2015, the
 # network that won the classification task of the ImageNet challenge ILSVRC 2014) declined to
-# choose. Its **Inception block** runs
-# several convolutions of different sizes side by side on the same input and stacks their
-# outputs along the channel axis, so the next layer can use whichever scale is informative.
-# Cheap 1×1 convolutions keep this affordable. In this chapter you will
+# choose. Its **Inception block** runs several convolutions of different sizes side by side on
+# the same input and stacks their outputs along the channel axis, so the next layer can use
+# whichever scale is informative. Cheap 1×1 convolutions keep this affordable. In this chapter
+# you will
 #
 # * write the Inception block and check what its output shape must be;
 # * count its parameters with a formula and see how much the 1×1 "reductions" save;
@@ -142,7 +142,8 @@ def max_pool():
 
 
 def googlenet(in_channels=1, num_classes=10):
-    """GoogLeNet (without its auxiliary classifiers) for `in_channels`-channel images."""
+    """GoogLeNet as in section 2 (no LRN, dropout or auxiliary classifiers) for `in_channels`-channel
+    images."""
     return nn.Sequential(OrderedDict([
         ("b1", nn.Sequential(nn.Conv2d(in_channels, 64, 7, stride=2, padding=3), nn.ReLU(),
                              max_pool())),
@@ -361,3 +362,29 @@ d2l.exercises.check_stacked_pool_channels(stacked_out_channels)
 #    epoch?
 # 6. Which of GoogLeNet's layers hold most of its parameters? Compare with AlexNet and VGG, whose
 #    dense layers dominated.
+
+# %% [markdown]
+# <details><summary>Reference results for exercises 4 and 5</summary>
+#
+# Measured by `python benchmarks/exercise_refs/12_googlenet.py` on a 2-core x86_64 CPU with
+# torch 2.14.1 (about 9 CPU-minutes). To keep it short, every run takes the same 40 SGD or Adam
+# steps on shuffled batches of 32 Fashion-MNIST training images at 48×48 instead of 96×96 (the
+# same network), and is scored on 500 validation images taken from the training file; the numbers
+# describe the start of training only. Runs A and B differ only in the initialization
+# (exercise 5), C and D only in the batch norms (exercise 4); C differs from B only in the
+# optimizer (SGD with lr 0.05 and momentum 0.9 instead of Adam with lr 0.001).
+#
+# | run | first loss | mean loss, steps 1-10 | steps 31-40 | validation accuracy after 40 steps |
+# |---|---|---|---|---|
+# | A: no BN, Kaiming init, Adam (this notebook) | 2.481 | 2.501 | 1.749 | 0.254 |
+# | B: no BN, default init, Adam | 2.300 | 2.305 | 2.304 | 0.100 |
+# | C: no BN, default init, SGD | 2.300 | 2.302 | 2.308 | 0.100 |
+# | D: BN, default init, SGD | 2.328 | 2.554 | 2.334 | 0.166 |
+#
+# With PyTorch's default initialization (B, C) the features reaching the classifier are tiny
+# (section 3), the first loss is 2.300, next to $\ln 10 \approx 2.303$, and in 40 steps neither
+# Adam nor SGD moves the loss or the accuracy off the uniform guess (0.100). With batch norms (D)
+# the same default initialization and SGD do get off the ground (0.166), though in these 40 steps
+# its loss is still above $\ln 10$ and the run is far behind the notebook's recipe (A).
+#
+# </details>
