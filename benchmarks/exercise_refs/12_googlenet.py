@@ -31,6 +31,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import d2lmini as d2l  # noqa: E402
+from _common import fixed_batches  # noqa: E402  (benchmarks/exercise_refs/_common.py)
 
 STEPS, BATCH, SIDE, BLOCK = 40, 32, 48, 10
 
@@ -92,18 +93,8 @@ RUNS = {
 }
 
 
-def data() -> tuple[list[tuple[torch.Tensor, torch.Tensor]], d2l.InMemoryLoader]:
-    images, labels, _, _ = d2l.read_fashion_mnist()
-    train = d2l.balanced_subset(labels[:50_000], 200)
-    val = 50_000 + d2l.balanced_subset(labels[50_000:], 50)
-    d2l.set_seed(0)
-    loader = d2l.InMemoryLoader(images[train], labels[train], BATCH, shuffle=True, resize=SIDE)
-    batches = [batch for _, batch in zip(range(STEPS), loader)]
-    return batches, d2l.InMemoryLoader(images[val], labels[val], 250, shuffle=False, resize=SIDE)
-
-
 def main() -> None:
-    batches, val_iter = data()
+    batches, val_iter = fixed_batches(STEPS, BATCH, SIDE)
     print(f"torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs; the same {STEPS} "
           f"batches of {BATCH} training images at {SIDE}x{SIDE}; validation: 500 images from the "
           f"training file\n")

@@ -31,6 +31,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import d2lmini as d2l  # noqa: E402
+from _common import fixed_batches  # noqa: E402  (benchmarks/exercise_refs/_common.py)
 
 STEPS, BATCH, SIDE, SEEDS = 40, 32, 32, (0, 1)
 
@@ -94,16 +95,6 @@ def resnet18() -> nn.Sequential:
         layers += [Residual(channels, width, 1 if i == 0 else 2), Residual(width, width, 1)]
         channels = width
     return nn.Sequential(*layers, d2l.GlobalAvgPool2d(), d2l.FlattenLayer(), nn.Linear(512, 10))
-
-
-def data() -> tuple[list[tuple[torch.Tensor, torch.Tensor]], d2l.InMemoryLoader]:
-    images, labels, _, _ = d2l.read_fashion_mnist()
-    train = d2l.balanced_subset(labels[:50_000], 200)
-    val = 50_000 + d2l.balanced_subset(labels[50_000:], 50)
-    d2l.set_seed(0)
-    loader = d2l.InMemoryLoader(images[train], labels[train], BATCH, shuffle=True, resize=SIDE)
-    batches = [batch for _, batch in zip(range(STEPS), loader)]
-    return batches, d2l.InMemoryLoader(images[val], labels[val], 250, shuffle=False, resize=SIDE)
 
 
 def step(net: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -183,7 +174,7 @@ def cost_runs() -> None:
 def main() -> None:
     print(f"torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs; validation: "
           f"500 images from the training file\n")
-    batches, val_iter = data()
+    batches, val_iter = fixed_batches(STEPS, BATCH, SIDE)
     accuracy_runs(batches, val_iter)
     cost_runs()
 
