@@ -386,7 +386,7 @@ with torch.no_grad():
     p_true = torch.cat([net(X)[torch.arange(len(y)), y] for X, y in train_iter])
 print(f"smallest probability of a true class on the training set: {p_true.min():.2e}")
 assert p_true.min() > 1e-30  # far above float32's underflow, so the loss stayed finite
-d2l.check_accuracy(history, 0.83);
+d2l.check_accuracy(history, 0.83);  # the ; stops Jupyter echoing the returned accuracy
 
 # %% [markdown]
 # **What went wrong, and what did it learn?** Titles below read *true / predicted*.

@@ -455,7 +455,7 @@ for name, net in nets.items():
 for name, history in histories.items():
     assert all(math.isfinite(v) for v in history["train_loss"]), name
 assert all(abs(v - math.log(10)) < 0.01 for v in histories["N(0, 0.01^2)"]["train_loss"])
-d2l.check_accuracy(histories["Kaiming"], 0.78)
+d2l.check_accuracy(histories["Kaiming"], 0.78);
 
 # %% [markdown]
 # ## Summary

@@ -222,7 +222,7 @@ assert all(torch.isfinite(torch.tensor(history_classic["train_loss"])))
 # the trained net is evaluated again, outside the loop: without dropout or batch norm, eval mode
 # changes nothing, so the number must match the loop's last epoch
 assert abs(d2l.evaluate_accuracy(test_iter, classic) - history_classic["test_acc"][-1]) < 1e-3
-d2l.check_accuracy(history_classic, 0.83)
+d2l.check_accuracy(history_classic, 0.83);
 
 # %% [markdown]
 # ## 4. A modern LeNet: ReLU and max pooling
@@ -293,7 +293,7 @@ history_modern = d2l.train_ch5(modern, train_iter, test_iter, batch_size, optimi
 # %%
 assert all(torch.isfinite(torch.tensor(history_modern["train_loss"])))
 assert abs(d2l.evaluate_accuracy(test_iter, modern) - history_modern["test_acc"][-1]) < 1e-3
-d2l.check_accuracy(history_modern, 0.86)
+d2l.check_accuracy(history_modern, 0.86);
 
 # %% [markdown]
 # ## 5. The two side by side

@@ -480,7 +480,7 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, devic
 # %%
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))
 assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
-d2l.check_accuracy(history, 0.90)
+d2l.check_accuracy(history, 0.90);
 
 # %% [markdown]
 # The live plot above shows the training loss with the training and test accuracy after every

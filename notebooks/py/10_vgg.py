@@ -283,7 +283,7 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 # %%
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))
 assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
-d2l.check_accuracy(history, 0.92)
+d2l.check_accuracy(history, 0.92);
 
 # %% [markdown]
 # The curves above show the loss with the training and test accuracy per epoch, and the last

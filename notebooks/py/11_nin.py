@@ -259,7 +259,7 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 # %%
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))
 assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
-d2l.check_accuracy(history, 0.87)
+d2l.check_accuracy(history, 0.87);
 
 # %% [markdown]
 # ## Summary
