@@ -31,7 +31,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import d2lmini as d2l  # noqa: E402
-from _common import fixed_batches  # noqa: E402  (benchmarks/exercise_refs/_common.py)
+from _common import fixed_batches, train_steps  # noqa: E402  (benchmarks/exercise_refs/_common.py)
 
 STEPS, BATCH, SIDE, BLOCK = 40, 32, 48, 10
 
@@ -109,13 +109,8 @@ def main() -> None:
         optimizer = (torch.optim.Adam(net.parameters(), lr=0.001) if cfg["adam"] else
                      torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9))
         net.train()
-        losses, start = [], time.process_time()
-        for X, y in batches:
-            loss = nn.functional.cross_entropy(net(X), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+        start = time.process_time()
+        losses = train_steps(net, optimizer, batches)
         acc = d2l.evaluate_accuracy(val_iter, net)
         seconds = time.process_time() - start
         first, last = sum(losses[:BLOCK]) / BLOCK, sum(losses[-BLOCK:]) / BLOCK

@@ -32,7 +32,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import d2lmini as d2l  # noqa: E402
-from _common import fixed_batches  # noqa: E402  (benchmarks/exercise_refs/_common.py)
+from _common import fixed_batches, train_steps  # noqa: E402  (benchmarks/exercise_refs/_common.py)
 
 STEPS, BATCH, SIDE, BLOCK = 40, 32, 32, 10
 
@@ -112,13 +112,8 @@ def main() -> None:
             with torch.no_grad():  # what reaches the dense layer, on the first batch
                 features = copy.deepcopy(net)[:-1](batches[0][0])
             scale = (features ** 2).mean().item()
-            losses, start = [], time.process_time()
-            for X, y in batches:
-                loss = nn.functional.cross_entropy(net(X), y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
+            start = time.process_time()
+            losses = train_steps(net, optimizer, batches)
             acc = d2l.evaluate_accuracy(val_iter, net)
             seconds = time.process_time() - start
             means = [sum(losses[i:i + BLOCK]) / BLOCK for i in (0, BLOCK, STEPS - BLOCK)]
