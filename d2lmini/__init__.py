@@ -10,14 +10,16 @@ from .data import (CLASS_NAMES, CorruptDataError, DataNotFoundError, InMemoryLoa
                    get_mnist_labels, load_data_cifar10, load_data_fashion_mnist, load_data_mnist,
                    locate_fashion_mnist, read_fashion_mnist)
 from . import exercises
+from .checkpoint import CheckpointMismatch
 from .device import get_device, set_seed, try_gpu
 from .exercises import ExerciseFailed
 from .layers import FlattenLayer, GlobalAvgPool2d, corr2d, layer_shapes, num_params
 from .linear import data_iter, linreg, sgd, squared_loss, synthetic_data
 from .plotting import (Animator, semilogy, set_figsize, show_fashion_mnist, show_images,
                        use_svg_display)
+from .precision import bf16_native
 from .profile import Profile, cap_epochs, current_profile, profile_summary
-from .training import (Timer, TrainingDiverged, check_accuracy, cosine_schedule, evaluate_accuracy,
+from .training import (History, Timer, TrainingDiverged, check_accuracy, cosine_schedule, evaluate_accuracy,
                        train_ch3, train_ch5)
 
 __version__ = "0.1.0"
@@ -31,5 +33,5 @@ __all__ = [
     "squared_loss", "synthetic_data", "ExerciseFailed", "Animator", "semilogy", "set_figsize",
     "show_fashion_mnist", "use_svg_display", "Profile", "cap_epochs", "current_profile",
     "profile_summary", "Timer", "TrainingDiverged", "check_accuracy", "cosine_schedule",
-    "evaluate_accuracy", "train_ch3", "train_ch5",
+    "evaluate_accuracy", "train_ch3", "train_ch5", "History", "CheckpointMismatch", "bf16_native",
 ]

@@ -1,8 +1,12 @@
-"""The smoke/full profiles: how much data and how many epochs the notebooks use.
+"""The full/quick/smoke profiles: how much data and how many epochs the notebooks use.
 
-`D2LMINI_PROFILE=full` (the default) runs the real course; `D2LMINI_PROFILE=smoke` runs the same
-code on a small class-balanced subset of Fashion-MNIST with epochs capped, so CI can re-execute
-every notebook in minutes. The helpers read the profile; learners' code never branches on it.
+`D2LMINI_PROFILE=full` (the default) runs the real course; `D2LMINI_PROFILE=quick` trains the
+chapter's own net, resolution and recipe on all the data for at most one epoch, a real result on
+a laptop; `D2LMINI_PROFILE=smoke` runs the same code on a small class-balanced subset of
+Fashion-MNIST with epochs capped, so CI can re-execute every notebook in minutes. The helpers
+read the profile; learners' code never branches on it. In JupyterLab, run
+`%env D2LMINI_PROFILE=quick` in a chapter's first cell, before `import d2lmini`, or start the lab
+with `D2LMINI_PROFILE=quick make lab`.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class Profile:
 
 PROFILES = {
     "full": Profile("full", None, None, None),
+    "quick": Profile("quick", None, None, 1),
     "smoke": Profile("smoke", 20, 10, 1),
 }
 
@@ -57,10 +62,16 @@ def cap_epochs(num_epochs: int) -> int:
 def profile_summary() -> str:
     """One line saying which profile runs and how much data it uses (01_linear_regression)."""
     p = current_profile()
+    switch = f"switch with %env {ENV_VAR}=... before the first import"
     if p.name == "full":
         return (f"d2lmini profile: full: every training and test image (Fashion-MNIST: 60000 / "
-                f"10000), every epoch the chapter asks for ({ENV_VAR}=smoke for a quick run)")
+                f"10000), every epoch the chapter asks for ({ENV_VAR}=quick: all the data, one "
+                f"epoch; {switch})")
+    if p.train_per_class is None and p.test_per_class is None:
+        return (f"d2lmini profile: {p.name}: every training and test image (Fashion-MNIST: 60000 "
+                f"/ 10000), at most {p.max_epochs} epoch(s) per training run ({ENV_VAR}=full for "
+                f"the real course; {switch})")
     return (f"d2lmini profile: {p.name}: the first {p.train_per_class} training and "
             f"{p.test_per_class} test images of each class (Fashion-MNIST: {10 * p.train_per_class}"
             f" / {10 * p.test_per_class}), at most {p.max_epochs} epoch(s) per training run "
-            f"({ENV_VAR}=full for the real course)")
+            f"({ENV_VAR}=full for the real course; {switch})")

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import torch
 
+from .profile import PROFILES, current_profile
+
 # A run longer than this on a CPU gets one line pointing at the faster alternatives.
 LONG_RUN_SECONDS = 30 * 60
 # The first batch pays one-off costs (memory, kernel selection) and is not timed. The estimate is
@@ -49,8 +51,9 @@ class RunProgress:
     (02_softmax_regression)."""
 
     def __init__(self, num_epochs: int, train_iter: Iterable, test_iter: Iterable,
-                 device: torch.device):
+                 device: torch.device, first_epoch: int = 1):
         self.num_epochs, self.device = num_epochs, device
+        self.epochs_left = num_epochs - first_epoch + 1  # fewer when a checkpoint resumes
         self.num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
         self.train_examples = num_examples(train_iter)
         self.test_examples = num_examples(test_iter)
@@ -106,19 +109,22 @@ class RunProgress:
             per_batch = (time.perf_counter() - self._warm) / (batches_done - 1)
         else:
             per_batch = (time.perf_counter() - self._t0) / batches_done
-        train = per_batch * self.num_batches * self.num_epochs
-        evaluate = 0.0
+        per_epoch = per_batch * self.num_batches
         if self.train_examples and self.test_examples:
-            per_example = per_batch * self.num_batches / self.train_examples
-            evaluate = per_example / 3 * self.test_examples * self.num_epochs
-        total = train + evaluate
-        message = (f"estimated time for {self.num_epochs} epoch(s) on {self.device}: about "
+            # evaluation: a third of a training step per example (a forward pass, no backward)
+            per_epoch += per_batch * self.num_batches / self.train_examples / 3 * self.test_examples
+        total = per_epoch * self.epochs_left
+        message = (f"estimated time for {self.epochs_left} epoch(s) on {self.device}: about "
                    f"{_minutes(total)} (timed on the first {batches_done} batch(es))")
         if total > LONG_RUN_SECONDS and self.device.type == "cpu":
-            message += ("\nthat is long on a CPU: a GPU would take minutes (device=d2l.try_gpu() "
-                        "picks one when there is one), or run the quick profile with "
-                        "D2LMINI_PROFILE=smoke; Ctrl-C (or Jupyter's stop button) ends training "
-                        "early and keeps the finished epochs")
+            message += ("\nthat is long on a CPU. A GPU takes minutes (device=d2l.try_gpu() picks "
+                        "one when there is one)")
+            if current_profile().name == "full":
+                message += ("; or the quick profile, `%env D2LMINI_PROFILE=quick` before the first"
+                            f" import: all the data, {PROFILES['quick'].max_epochs} epoch, about "
+                            f"{_minutes(per_epoch * PROFILES['quick'].max_epochs)} here")
+            message += ("; checkpoint=PATH lets a run survive a restart; Ctrl-C (or Jupyter's "
+                        "stop button) ends training early and keeps the finished epochs")
         self._write(message)
 
     def _write(self, message: str) -> None:

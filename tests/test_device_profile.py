@@ -134,7 +134,7 @@ def test_cap_epochs_caps_in_smoke_only(monkeypatch):
 
 def test_current_profile_names_the_variable_and_the_choices(monkeypatch):
     monkeypatch.setenv("D2LMINI_PROFILE", "fast")
-    with pytest.raises(ValueError, match="D2LMINI_PROFILE must be one of 'full', 'smoke', got 'fast'"):
+    with pytest.raises(ValueError, match="D2LMINI_PROFILE must be one of 'full', 'quick', 'smoke', got 'fast'"):
         d2l.current_profile()
 
 

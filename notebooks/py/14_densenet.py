@@ -228,7 +228,9 @@ assert largest_conv == 9 * (120 + 3 * 32) * 32 == 62_208
 lr, num_epochs, batch_size = 0.1, 10, 128
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
-d2l.cosine_schedule(optimizer, num_epochs * len(train_iter))
+# the schedule spans the epochs that will run: all of them in the full profile, fewer in quick
+total_steps = d2l.cap_epochs(num_epochs) * len(train_iter)
+d2l.cosine_schedule(optimizer, total_steps)
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
@@ -238,8 +240,8 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 # test accuracy is at least 89 % (in the smoke profile it only reports the accuracy).
 
 # %%
-steps = len(history["train_loss"]) * len(train_iter)
-expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / (num_epochs * len(train_iter))))
+steps = history.steps  # optimizer steps taken, an interrupted epoch's included
+expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
 assert all(math.isfinite(v) for v in history["train_loss"])
 final_acc = d2l.check_accuracy(history, 0.89)

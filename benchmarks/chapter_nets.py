@@ -1,0 +1,55 @@
+"""The nets that chapters 08-14 train, built from the chapters' own code: the twin in
+`notebooks/py/` is parsed and only its imports, function and class definitions, and assignments of
+literal constants are run (no training, no data), then the chapter's own builder is called.
+
+`chapter_net("13_resnet")` returns `(net, side)`: a fresh ResNet-18 and the image side it trains on.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# chapter -> (the expression the chapter trains, the image side of its loader)
+TRAINED = {
+    "08_lenet": ("lenet(nn.ReLU, nn.MaxPool2d)", 28),
+    "09_alexnet": ("alexnet()", 224),
+    "10_vgg": ("vgg(small_arch)", 224),
+    "11_nin": ("nin()", 224),
+    "12_googlenet": ("googlenet()", 96),
+    "13_resnet": ("resnet18()", 96),
+    "14_densenet": ("densenet()", 96),
+}
+SAFE_CALLS = {"tuple", "list", "range", "len", "dict"}
+
+
+def _definitions_only(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+        calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call)]
+        return all(isinstance(c.func, ast.Name) and c.func.id in SAFE_CALLS for c in calls)
+    return False
+
+
+def chapter_namespace(stem: str) -> dict:
+    """The names a chapter defines, without running any of its work."""
+    tree = ast.parse((ROOT / "notebooks" / "py" / f"{stem}.py").read_text())
+    namespace: dict = {}
+    for node in filter(_definitions_only, tree.body):
+        code = compile(ast.Module(body=[node], type_ignores=[]), f"{stem}.py", "exec")
+        try:
+            exec(code, namespace)
+        except NameError:  # a constant computed from a result of the chapter's work: not needed
+            if not isinstance(node, ast.Assign):
+                raise
+    return namespace
+
+
+def chapter_net(stem: str) -> tuple[torch.nn.Module, int]:
+    expression, side = TRAINED[stem]
+    return eval(expression, chapter_namespace(stem)), side

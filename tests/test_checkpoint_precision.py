@@ -1,0 +1,265 @@
+"""Interrupted runs, checkpoints that resume in a new process, and the precision choice (issue 16)."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from torch import nn
+
+import d2lmini as d2l
+from d2lmini import precision as precisions
+
+
+@pytest.fixture(autouse=True)
+def full_profile(monkeypatch):
+    monkeypatch.setenv("D2LMINI_PROFILE", "full")
+    monkeypatch.delenv("D2LMINI_PRECISION", raising=False)
+
+
+# One script, run in fresh processes: a small conv net with dropout, trained with SGD + momentum,
+# a cosine schedule and d2l's shuffled in-memory loader (so the random state matters three ways:
+# the shuffle, the dropout masks, and nothing else may drift). STOP_AT makes the loader raise
+# KeyboardInterrupt in that pass, as Ctrl-C would.
+SCRIPT = textwrap.dedent("""
+    import sys, torch
+    from torch import nn
+    import d2lmini as d2l
+
+    ckpt, out, stop_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    d2l.set_seed(0)
+    g = torch.Generator().manual_seed(1)
+    images = (torch.rand(96, 12, 12, generator=g) * 255).to(torch.uint8)
+    labels = torch.arange(96) % 4
+    train = d2l.InMemoryLoader(images, labels, 16, shuffle=True)
+    test = d2l.InMemoryLoader(images[:32], labels[:32], 16, shuffle=False)
+
+    class Stopping:
+        def __init__(self, loader):
+            self.loader, self.passes = loader, 0
+        def __len__(self):
+            return len(self.loader)
+        def __iter__(self):
+            self.passes += 1
+            for i, batch in enumerate(self.loader):
+                if self.passes == stop_at and i == 3:
+                    raise KeyboardInterrupt
+                yield batch
+
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), d2l.FlattenLayer(), nn.Dropout(0.5),
+                        nn.Linear(4 * 10 * 10, 4))
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    d2l.cosine_schedule(opt, 3 * len(train))
+    history = d2l.train_ch5(net, Stopping(train), test, 16, opt, "cpu", 3,
+                            checkpoint=None if ckpt == "-" else ckpt)
+    torch.save({"state": net.state_dict(), "history": dict(history), "steps": history.steps,
+                "interrupted": history.interrupted, "lr": opt.param_groups[0]["lr"]}, out)
+""")
+
+
+def run_script(tmp_path, ckpt, out, stop_at):
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(ckpt), str(out), str(stop_at)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "D2LMINI_PROFILE": "full"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout, torch.load(out, weights_only=True)
+
+
+def test_a_run_interrupted_in_epoch_2_resumes_in_a_new_process_as_if_never_stopped(tmp_path):
+    _, whole = run_script(tmp_path, "-", tmp_path / "whole.pt", stop_at=0)
+    ckpt = tmp_path / "runs" / "net.pt"
+    out, first = run_script(tmp_path, ckpt, tmp_path / "first.pt", stop_at=2)
+    assert first["interrupted"] and len(first["history"]["test_acc"]) == 1
+    assert "the checkpoint" in out and "run the cell again to resume" in out
+    assert first["steps"] == 6 + 3  # one epoch of 6 batches, then 3 of the interrupted one
+    out, resumed = run_script(tmp_path, ckpt, tmp_path / "resumed.pt", stop_at=0)
+    assert "resuming from checkpoint" in out and "1 of 3 epochs already done" in out
+    assert not resumed["interrupted"] and resumed["steps"] == whole["steps"] == 18
+    assert resumed["history"]["test_acc"] == whole["history"]["test_acc"]
+    assert resumed["history"]["train_loss"] == whole["history"]["train_loss"]
+    assert resumed["lr"] == whole["lr"]
+    for key, value in whole["state"].items():
+        torch.testing.assert_close(resumed["state"][key], value, rtol=0, atol=0)
+    assert [p.name for p in ckpt.parent.iterdir()] == ["net.pt"]  # no temporary files left
+
+
+def tiny_net_and_optimizer(width=3):
+    torch.manual_seed(0)
+    net = nn.Linear(2, width)
+    return net, torch.optim.SGD(net.parameters(), lr=0.1)
+
+
+def blobs():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(48) % 3
+    X = torch.randn(48, 2, generator=g) + 3 * nn.functional.one_hot(y, 3)[:, :2]
+    return [(X[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16)]
+
+
+def test_a_finished_checkpoint_returns_the_whole_history_without_training(tmp_path, capsys):
+    data, path = blobs(), tmp_path / "c.pt"
+    net, opt = tiny_net_and_optimizer()
+    history = d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 2, 16, optimizer=opt,
+                            checkpoint=path)
+    weights = net.weight.detach().clone()
+    net2, opt2 = tiny_net_and_optimizer()
+    again = d2l.train_ch3(net2, data, data, nn.CrossEntropyLoss(), 2, 16, optimizer=opt2,
+                          checkpoint=path)
+    assert "2 of 2 epochs already done" in capsys.readouterr().out
+    assert dict(again) == dict(history) and again.steps == history.steps == 6
+    torch.testing.assert_close(net2.weight, weights)
+
+
+def test_a_scratch_model_with_params_is_checkpointed_too(tmp_path):
+    data, path = blobs(), tmp_path / "scratch.pt"
+    W = torch.zeros(2, 3, requires_grad=True)
+    d2l.train_ch3(lambda X: X @ W, data, data, nn.CrossEntropyLoss(reduction="none"), 1, 16,
+                  params=[W], lr=0.1, checkpoint=path)
+    W2 = torch.zeros(2, 3, requires_grad=True)
+    d2l.train_ch3(lambda X: X @ W2, data, data, nn.CrossEntropyLoss(reduction="none"), 1, 16,
+                  params=[W2], lr=0.1, checkpoint=path)
+    torch.testing.assert_close(W2, W)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda: (nn.Linear(2, 4), None), r"weight is \(3, 2\) in the file and \(4, 2\) in the net"),
+    (lambda: (nn.Sequential(nn.Linear(2, 3)), None), "it holds a Linear, the net is a Sequential"),
+    ("adam", "it was trained with SGD, this run uses Adam"),
+    ("epochs", "it was a run of 2 epochs, this one has 3"),
+    ("schedule", "a schedule is attached to this optimizer but not to the saved one"),
+])
+def test_a_checkpoint_of_another_run_is_refused_naming_the_file(tmp_path, change, message):
+    data, path = blobs(), tmp_path / "c.pt"
+    net, opt = tiny_net_and_optimizer()
+    d2l.train_ch5(net, data, data, 16, opt, "cpu", 2, checkpoint=path)
+    net, opt = tiny_net_and_optimizer()
+    epochs = 2
+    if change == "adam":
+        opt = torch.optim.Adam(net.parameters())
+    elif change == "epochs":
+        epochs = 3
+    elif change == "schedule":
+        d2l.cosine_schedule(opt, 10)
+    elif callable(change):
+        net = change()[0]
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(d2l.CheckpointMismatch, match=message) as info:
+        d2l.train_ch5(net, data, data, 16, opt, "cpu", epochs, checkpoint=path)
+    assert str(path) in str(info.value)
+
+
+def test_a_damaged_checkpoint_or_a_folder_is_refused_by_name(tmp_path):
+    data = blobs()
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    net, opt = tiny_net_and_optimizer()
+    with pytest.raises(d2l.CheckpointMismatch, match="bad.pt cannot be read"):
+        d2l.train_ch5(net, data, data, 16, opt, "cpu", 1, checkpoint=bad)
+    with pytest.raises(ValueError, match="checkpoint must be a file path"):
+        d2l.train_ch5(net, data, data, 16, opt, "cpu", 1, checkpoint=tmp_path)
+    with pytest.raises(TypeError, match="checkpoint must be a file path"):
+        d2l.train_ch5(net, data, data, 16, opt, "cpu", 1, checkpoint=3)
+
+
+class InterruptInPass:
+    def __init__(self, data, at_pass):
+        self.data, self.at_pass, self.passes = data, at_pass, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        self.passes += 1
+        for i, batch in enumerate(self.data):
+            if self.passes == self.at_pass and i == 1:
+                raise KeyboardInterrupt
+            yield batch
+
+
+def test_an_interrupted_history_says_so_and_check_accuracy_does_not_blame_the_floor(capsys):
+    data = blobs()
+    net, opt = tiny_net_and_optimizer()
+    history = d2l.train_ch5(net, InterruptInPass(data, 3), data, 16, opt, "cpu", 4)
+    assert history.interrupted and history.epochs_done == 2 and history.epochs_planned == 4
+    assert history.steps == 2 * 3 + 1
+    capsys.readouterr()
+    d2l.check_accuracy(history, 0.999)  # would fail if it were checked
+    out = capsys.readouterr().out
+    assert "after 2 of 4 epochs: the run was interrupted, so no floor is checked" in out
+
+
+def test_check_accuracy_asserts_only_floors_measured_in_the_current_profile(monkeypatch, capsys):
+    history = {"test_acc": [0.7]}
+    with pytest.raises(AssertionError, match="below the floor 0.800 measured for the full"):
+        d2l.check_accuracy(history, 0.8, quick=0.6)
+    monkeypatch.setenv("D2LMINI_PROFILE", "quick")
+    with pytest.raises(AssertionError, match="measured for the quick profile"):
+        d2l.check_accuracy(history, 0.6, quick=0.75)
+    assert d2l.check_accuracy(history, 0.9) == 0.7  # no quick floor: reported, not asserted
+    assert "no floor measured in this profile yet" in capsys.readouterr().out
+    monkeypatch.setenv("D2LMINI_PROFILE", "full")
+    d2l.check_accuracy(history, target=0.95)
+    assert "target 0.950, not yet measured" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="got both"):
+        d2l.check_accuracy(history, 0.6, target=0.9)
+    with pytest.raises(ValueError, match="quick must be"):
+        d2l.check_accuracy(history, quick=1.5)
+
+
+def conv_net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3), d2l.FlattenLayer(),
+                         nn.Linear(4 * 4 * 4, 3))
+
+
+def test_auto_precision_is_bf16_only_for_conv_nets_on_native_hardware(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(precisions, "bf16_native", lambda device: True)
+    assert precisions.choose(None, cpu, conv_net()).name == "bf16"
+    assert precisions.choose(None, cpu, nn.Linear(2, 3)).name == "fp32"
+    assert precisions.choose("fp32", cpu, conv_net()).name == "fp32"
+    monkeypatch.setattr(precisions, "bf16_native", lambda device: False)
+    assert precisions.choose(None, cpu, conv_net()).name == "fp32"
+    assert precisions.choose("bf16", cpu, conv_net()).name == "bf16"  # forced: emulated, slow
+    monkeypatch.setenv("D2LMINI_PRECISION", "bf16")
+    assert precisions.choose(None, cpu, conv_net()).name == "bf16"
+    monkeypatch.setenv("D2LMINI_PRECISION", "half")
+    with pytest.raises(ValueError, match="D2LMINI_PRECISION must be one of 'auto', 'bf16', 'fp32'"):
+        precisions.choose(None, cpu, conv_net())
+    with pytest.raises(ValueError, match="precision must be one of"):
+        precisions.choose("fp16", cpu, conv_net())
+    with pytest.raises(TypeError, match="precision must be one of"):
+        precisions.choose(16, cpu, conv_net())
+
+
+def image_blobs():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(48) % 3
+    X = torch.rand(48, 1, 8, 8, generator=g) + y.view(-1, 1, 1, 1)
+    return [(X[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16)]
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp32"])
+def test_both_paths_train_and_evaluation_agrees_with_the_loop(capsys, precision):
+    data = image_blobs()
+    torch.manual_seed(0)
+    net = conv_net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    history = d2l.train_ch5(net, data, data, 16, opt, "cpu", 3, precision=precision)
+    out = capsys.readouterr().out
+    assert ("bf16 autocast, channels_last" in out) == (precision == "bf16")
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert net[2].weight.dtype == torch.float32  # autocast leaves the weights in float32
+    channels_last = net[2].weight.is_contiguous(memory_format=torch.channels_last)
+    assert channels_last == (precision == "bf16")
+    assert d2l.evaluate_accuracy(data, net, precision=precision) == history["test_acc"][-1]
+
+
+def test_bf16_native_reads_the_cpu_flags(monkeypatch):
+    monkeypatch.setattr(precisions, "_cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    assert precisions.bf16_native(torch.device("cpu"))
+    monkeypatch.setattr(precisions, "_cpu_flags", lambda: frozenset({"avx2"}))
+    assert not precisions.bf16_native(torch.device("cpu"))
+    assert not precisions.bf16_native(torch.device("meta"))
