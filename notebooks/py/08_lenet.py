@@ -220,8 +220,10 @@ history_classic = d2l.train_ch5(classic, train_iter, test_iter, batch_size, opti
 assert len(history_classic["test_acc"]) == len(history_classic["train_loss"]) >= 1
 assert all(torch.isfinite(torch.tensor(history_classic["train_loss"])))
 # the trained net is evaluated again, outside the loop: without dropout or batch norm, eval mode
-# changes nothing, so the number must match the loop's last epoch
-assert abs(d2l.evaluate_accuracy(test_iter, classic) - history_classic["test_acc"][-1]) < 1e-3
+# changes nothing, so the number must match the loop's last epoch. After Ctrl-C (or the stop
+# button) the net has trained on past its last finished epoch, so only a whole run is compared.
+if not history_classic.interrupted:
+    assert abs(d2l.evaluate_accuracy(test_iter, classic) - history_classic["test_acc"][-1]) < 1e-3
 d2l.check_accuracy(history_classic, 0.83);
 
 # %% [markdown]
@@ -292,7 +294,8 @@ history_modern = d2l.train_ch5(modern, train_iter, test_iter, batch_size, optimi
 
 # %%
 assert all(torch.isfinite(torch.tensor(history_modern["train_loss"])))
-assert abs(d2l.evaluate_accuracy(test_iter, modern) - history_modern["test_acc"][-1]) < 1e-3
+if not history_modern.interrupted:  # as above: an interrupted net trained past its history
+    assert abs(d2l.evaluate_accuracy(test_iter, modern) - history_modern["test_acc"][-1]) < 1e-3
 d2l.check_accuracy(history_modern, 0.86);
 
 # %% [markdown]

@@ -457,6 +457,47 @@ assert 0.9e9 < macs < 1e9  # nearly a billion
 # own estimate for your machine after the first batches, and `d2l.try_gpu()` picks the fastest
 # device there is.
 #
+# ### A faster path: bfloat16 and channels-last
+#
+# Most of those multiply-adds do not need float32's seven significant digits. **bfloat16** keeps
+# float32's sign and its 8 exponent bits, so it spans the same range (up to about
+# $3.4 \cdot 10^{38}$: nothing overflows that would not overflow in float32), and drops 16 of
+# the 23 mantissa bits, leaving about 3 significant digits. IEEE half precision (float16) makes
+# the other trade: 10 mantissa bits but 5 exponent bits, so it overflows above 65 504. Under
+# `torch.autocast(..., dtype=torch.bfloat16)` the convolutions and matrix products read bf16
+# inputs and add up their products in float32; the weights, the optimizer's momentum and the
+# loss stay float32, so the small rounding of each product does not pile up over training.
+#
+# The memory layout matters too. A batch of shape (N, C, H, W) is normally stored with W
+# varying fastest; **channels-last** stores the same values with C varying fastest, so the C
+# values that a convolution combines at one pixel sit side by side. The fast convolution
+# kernels of CPUs and GPUs want that order and otherwise reorder every activation first.
+#
+# `d2l.train_ch5` uses both where the hardware computes bf16 natively (CPUs with AVX512-BF16 or
+# AMX, CUDA GPUs that support bf16); elsewhere bf16 is emulated and slower than float32, so it
+# trains in plain float32. Its first line, "training on ...", says which path runs;
+# `precision="fp32"` turns the fast path off. `benchmarks/fast_path.py` measures both paths on
+# each chapter's net.
+
+# %%
+for dtype in (torch.float32, torch.bfloat16, torch.float16):
+    info = torch.finfo(dtype)
+    print(f"{str(dtype):15} largest {info.max:9.3g}   spacing just above 1: {info.eps:.3g}")
+assert torch.finfo(torch.bfloat16).max > 3e38 and torch.finfo(torch.float16).max < 7e4
+assert torch.finfo(torch.bfloat16).eps == 2 ** -7  # 7 stored mantissa bits after the leading 1
+assert torch.tensor(1 + 2 ** -9).to(torch.bfloat16).item() == 1.0  # rounded away in bf16
+assert torch.tensor(70_000.0).to(torch.float16).isinf() and torch.tensor(70_000.0).to(torch.bfloat16).isfinite()
+
+batch = torch.rand(2, 3, 4, 5)
+print("strides (N, C, H, W), default:      ", batch.stride())
+print("strides (N, C, H, W), channels_last:", batch.contiguous(memory_format=torch.channels_last).stride())
+assert batch.stride()[-1] == 1 and batch.contiguous(memory_format=torch.channels_last).stride()[1] == 1
+print(f"native bf16 on {d2l.try_gpu()}: {d2l.bf16_native(d2l.try_gpu())}")
+
+# %% [markdown]
+# The strides say how many positions in memory one step along each axis moves: W is the
+# fastest axis by default (stride 1), C after the change.
+#
 # We train with the optimiser settings of the AlexNet paper: minibatches of 128, stochastic
 # gradient descent with momentum 0.9, weight decay 0.0005 (chapter 04's L2 penalty) and a
 # learning rate of 0.01, which the paper divided by 10 whenever the validation error stopped
@@ -479,13 +520,18 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, devic
 
 # %%
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))
-assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
-d2l.check_accuracy(history, 0.90);
+# every planned epoch finished, unless the run was stopped (then check_accuracy says so)
+assert history.epochs_done == history.epochs_planned or history.interrupted
+d2l.check_accuracy(history, target=0.90);
 
 # %% [markdown]
 # The live plot above shows the training loss with the training and test accuracy after every
-# epoch; the last line printed says how the final test accuracy compares with the floor of 90 %
-# that the full profile checks. Training accuracy is measured with dropout switched on, test
+# epoch. `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
+# that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
+# measured in that profile; the README lists them). No run of this chapter in the full profile
+# has been measured yet, so there 90 % is printed as a target, not checked; in the smoke profile
+# the accuracy is only reported.
+# Training accuracy is measured with dropout switched on, test
 # accuracy with it off; that is one reason the test curve can lie above the training curve early
 # on.
 #

@@ -282,13 +282,18 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 
 # %%
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))
-assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
-d2l.check_accuracy(history, 0.92);
+# every planned epoch finished, unless the run was stopped (then check_accuracy says so)
+assert history.epochs_done == history.epochs_planned or history.interrupted
+d2l.check_accuracy(history, target=0.92);
 
 # %% [markdown]
-# The curves above show the loss with the training and test accuracy per epoch, and the last
-# line printed compares the final test accuracy with the floor of 92 % that the full profile
-# checks. That floor is a test of this run, not a comparison with chapter 09: AlexNet and this
+# The curves above show the loss with the training and test accuracy per epoch.
+# `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
+# that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
+# measured in that profile; the README lists them). No run of this chapter in the full profile
+# has been measured yet, so there 92 % is printed as a target, not checked; in the smoke profile
+# the accuracy is only reported.
+# The accuracy is a test of this run, not a comparison with chapter 09: AlexNet and this
 # network differ in depth, width, kernel sizes and head all at once, so their accuracies would
 # not tell which of these mattered.
 #

@@ -258,10 +258,17 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 
 # %%
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))
-assert len(history["test_acc"]) == len(history["train_loss"]) >= 1
-d2l.check_accuracy(history, 0.87);
+# every planned epoch finished, unless the run was stopped (then check_accuracy says so)
+assert history.epochs_done == history.epochs_planned or history.interrupted
+d2l.check_accuracy(history, target=0.87);
 
 # %% [markdown]
+# `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
+# that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
+# measured in that profile; the README lists them). No run of this chapter in the full profile
+# has been measured yet, so there 87 % is printed as a target, not checked; in the smoke profile
+# the accuracy is only reported.
+#
 # ## Summary
 #
 # - A 1 × 1 convolution is a dense layer applied at every pixel with shared weights: it mixes

@@ -236,15 +236,20 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 
 # %% [markdown]
 # The curves are drawn live above. The checks: the schedule advanced once per step, the loss
-# stayed finite, and, in the full profile only, `d2l.check_accuracy` fails unless the last epoch's
-# test accuracy is at least 89 % (in the smoke profile it only reports the accuracy).
+# stayed finite, and `d2l.check_accuracy` compares the final test accuracy with the floor
+# measured for the profile that runs (each floor sits a stated margin below an accuracy that
+# `benchmarks/full_results.py` measured in that profile; the README lists them). No run of this
+# chapter in the full profile has been measured yet, so there 89 % is printed as a target, not
+# checked; in the smoke profile the accuracy is only reported. The steps are counted by the loop
+# (`history.steps`), so the check also holds after Ctrl-C, when the schedule has moved on during
+# the unfinished epoch.
 
 # %%
 steps = history.steps  # optimizer steps taken, an interrupted epoch's included
 expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
 assert all(math.isfinite(v) for v in history["train_loss"])
-final_acc = d2l.check_accuracy(history, 0.89)
+final_acc = d2l.check_accuracy(history, target=0.89)
 
 # %% [markdown]
 # ## 6. DenseNet-121 from the same parts
