@@ -1,6 +1,8 @@
 """The nets that chapters 08-14 train, built from the chapters' own code: the twin in
-`notebooks/py/` is parsed and only its imports, function and class definitions, and assignments of
-literal constants are run (no training, no data), then the chapter's own builder is called.
+`notebooks/py/` is parsed and only its top-level imports, function and class definitions, and
+constants built from literals (such as VGG-11's architecture table) are run, in order: no
+training, no data. `benchmarks/fast_path.py` and `benchmarks/cifar10_results.py` build their nets
+this way.
 
 `chapter_net("13_resnet")` returns `(net, side)`: a fresh ResNet-18 and the image side it trains on.
 """
@@ -37,19 +39,21 @@ def _definitions_only(node: ast.stmt) -> bool:
 
 
 def chapter_namespace(stem: str) -> dict:
-    """The names a chapter defines, without running any of its work."""
+    """The names a chapter defines, without running any of its work. A constant computed from a
+    result of the chapter's work (a NameError here) is not needed by a builder and is skipped."""
     tree = ast.parse((ROOT / "notebooks" / "py" / f"{stem}.py").read_text())
-    namespace: dict = {}
+    namespace: dict = {"__name__": f"chapter_{stem}"}
     for node in filter(_definitions_only, tree.body):
         code = compile(ast.Module(body=[node], type_ignores=[]), f"{stem}.py", "exec")
         try:
             exec(code, namespace)
-        except NameError:  # a constant computed from a result of the chapter's work: not needed
+        except NameError:
             if not isinstance(node, ast.Assign):
                 raise
     return namespace
 
 
 def chapter_net(stem: str) -> tuple[torch.nn.Module, int]:
+    """A fresh copy of the net chapter `stem` trains, and the image side it trains on."""
     expression, side = TRAINED[stem]
     return eval(expression, chapter_namespace(stem)), side

@@ -18,43 +18,19 @@ On a CPU the full run takes days; it is meant for a GPU.
 from __future__ import annotations
 
 import argparse
-import ast
 import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
 import d2lmini as d2l
 
-TWINS = Path(__file__).resolve().parents[1] / "notebooks" / "py"
+from chapter_nets import chapter_namespace
+
 EPOCHS, BATCH = 10, 128
-
-
-def chapter_namespace(stem: str) -> dict:
-    """The names a chapter defines: its twin's top-level imports, `def`s, `class`es and
-    assignments of literals (such as VGG-11's architecture table), executed in that order.
-    Everything else (building, training, plotting, checks) is left out."""
-    tree = ast.parse((TWINS / f"{stem}.py").read_text(), filename=f"{stem}.py")
-
-    def is_definition(node: ast.stmt) -> bool:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
-            return True
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
-            try:
-                ast.literal_eval(node.value)
-            except ValueError:
-                return False
-            return True
-        return False
-
-    module = ast.Module(body=[n for n in tree.body if is_definition(n)], type_ignores=[])
-    namespace: dict = {"__name__": f"chapter_{stem}"}
-    exec(compile(module, f"{TWINS / stem}.py", "exec"), namespace)
-    return namespace
 
 
 def zero_last_conv(net: nn.Module) -> None:

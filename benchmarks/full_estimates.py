@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,9 @@ def first_estimate(path: Path, timeout: float = 900) -> tuple[str, str, str]:
     """(training run, epochs, estimate) of the first training run in the notebook at `path`."""
     nb = nbformat.read(path, as_version=4)
     env = dict(os.environ, D2LMINI_PROFILE="full")
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(path.parent), env=env)
+    # the kernel's own stderr (jupyter's start-up warnings) is not part of the table
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(path.parent), env=env,
+                              stderr=subprocess.DEVNULL)
     try:
         for cell in nb.cells:
             if cell.cell_type != "code":
