@@ -546,6 +546,8 @@ def test_balanced_subset_checks_its_arguments():
 # ---- the CIFAR-10 benchmark ----------------------------------------------------------------
 
 def load_benchmark():
+    if str(ROOT / "benchmarks") not in sys.path:  # as `python benchmarks/...` has it: its helpers
+        sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location("cifar10_results",
                                                   ROOT / "benchmarks" / "cifar10_results.py")
     module = importlib.util.module_from_spec(spec)
