@@ -440,7 +440,7 @@ assert first_grad["N(0, 0.01^2)"] < 1e-3 * first_grad["Kaiming"], "the naive gra
 # %% [markdown]
 # Training both with the same SGD settings (learning rate 0.1, 5 epochs): the naive network's
 # loss stays at $\ln 10 \approx 2.30$, the cross-entropy of a uniform guess over ten classes, in
-# every epoch (checked in both profiles). The Kaiming network learns: in the full profile its
+# every epoch (checked in every profile). The Kaiming network learns: in the full profile its
 # test accuracy must reach 78 %.
 
 # %%
@@ -455,7 +455,7 @@ for name, net in nets.items():
 for name, history in histories.items():
     assert all(math.isfinite(v) for v in history["train_loss"]), name
 assert all(abs(v - math.log(10)) < 0.01 for v in histories["N(0, 0.01^2)"]["train_loss"])
-d2l.check_accuracy(histories["Kaiming"], 0.78);
+d2l.check_accuracy(histories["Kaiming"], 0.78, quick=0.73);
 
 # %% [markdown]
 # ## Summary
