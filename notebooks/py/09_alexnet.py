@@ -511,6 +511,11 @@ print(f"native bf16 on {d2l.try_gpu()}: {d2l.bf16_native(d2l.try_gpu())}")
 # same, moves $1 + 0.9 + 0.9^2 + \dots = 10$ times as far per step as plain SGD with the same
 # $\eta$. We train the network built above (its weights are still the fresh Kaiming
 # initialisation: nothing so far has updated them).
+#
+# Two keyword arguments help with long runs. `checkpoint="alexnet.pt"` saves the net, the
+# optimizer, the random state and the history after every epoch, and when the file exists at the
+# start, resumes after its last finished epoch: a run of many hours then survives a kernel
+# restart (delete the file to start over). `precision="fp32"` turns the fast path off.
 
 # %%
 lr, num_epochs = 0.01, 10
