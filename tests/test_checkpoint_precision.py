@@ -1,5 +1,6 @@
 """Interrupted runs, checkpoints that resume in a new process, and the precision choice (issue 16)."""
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -188,7 +189,12 @@ def test_an_interrupted_history_says_so_and_check_accuracy_does_not_blame_the_fl
     capsys.readouterr()
     d2l.check_accuracy(history, 0.999)  # would fail if it were checked
     out = capsys.readouterr().out
-    assert "after 2 of 4 epochs: the run was interrupted, so no floor is checked" in out
+    assert "test accuracy" in out and "after 2 of 4 epochs finished: the run was interrupted, so no floor is checked" in out
+    net, opt = tiny_net_and_optimizer()
+    history = d2l.train_ch5(net, InterruptInPass(data, 1), data, 16, opt, "cpu", 4)
+    capsys.readouterr()
+    assert math.isnan(d2l.check_accuracy(history, 0.5))  # stopped in epoch 1: nothing to check
+    assert "no test accuracy yet: 0 of 4 epochs finished" in capsys.readouterr().out
 
 
 def test_check_accuracy_asserts_only_floors_measured_in_the_current_profile(monkeypatch, capsys):

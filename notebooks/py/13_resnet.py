@@ -388,7 +388,7 @@ expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
 print(f"after {steps} steps the learning rate is {optimizer.param_groups[0]['lr']:.5f}")
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
 assert all(math.isfinite(v) for v in history["train_loss"])
-final_acc = d2l.check_accuracy(history, target=0.93)
+d2l.check_accuracy(history, target=0.93);
 
 # %% [markdown]
 # ## 6. Going deeper: the bottleneck block, ResNet-50 and ResNet-152
