@@ -269,3 +269,17 @@ def test_bf16_native_reads_the_cpu_flags(monkeypatch):
     monkeypatch.setattr(precisions, "_cpu_flags", lambda: frozenset({"avx2"}))
     assert not precisions.bf16_native(torch.device("cpu"))
     assert not precisions.bf16_native(torch.device("meta"))
+
+
+def test_history_shows_as_one_line_and_check_accuracy_survives_python_dash_o(tmp_path):
+    net, opt = tiny_net_and_optimizer()
+    history = d2l.train_ch5(net, blobs(), blobs(), 16, opt, "cpu", 2)
+    assert repr(history).startswith("History(2 of 2 epochs, last test acc ") and "\n" not in repr(history)
+    assert dict(history)["test_acc"] == history["test_acc"]
+    script = tmp_path / "o.py"
+    script.write_text("import d2lmini as d2l\n"
+                      "try:\n    d2l.check_accuracy({'test_acc': [0.1]}, 0.85)\n"
+                      "except AssertionError as e:\n    print('refused:', e)\n")
+    done = subprocess.run([sys.executable, "-O", str(script)], capture_output=True, text=True,
+                          env={**__import__("os").environ, "D2LMINI_PROFILE": "full"}, timeout=120)
+    assert "refused: test accuracy 0.100 is below the floor 0.850" in done.stdout, done.stderr
