@@ -37,6 +37,17 @@ def test_notebook_is_stripped(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_kernelspec_is_the_one_jupyterlab_writes(path):
+    """JupyterLab rewrites the kernelspec on every save with the installed kernel's own display
+    name; a chapter committed with another one shows as modified after a save with no edit."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    saved = json.loads(path.read_text())["metadata"]["kernelspec"]
+    assert saved == {"display_name": spec.display_name, "language": spec.language,
+                     "name": "python3"}, f"{path.name}: kernelspec {saved}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_py_percent_twin_is_in_sync(path):
     twin = path.parent / "py" / f"{path.stem}.py"  # jupytext.toml: formats = "ipynb,py//py:percent"
     assert twin.is_file(), f"{path.name} has no py:percent twin"
