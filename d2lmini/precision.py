@@ -70,7 +70,7 @@ class Precision:
             return "bf16 autocast, channels_last (the fast path; precision='fp32' turns it off)"
         if bf16_native(self.device):
             return "fp32 (no fast path: precision='fp32', or not a conv net)"
-        return f"fp32 (this {self.device.type.upper()} has no native bf16, so no fast path)"
+        return f"fp32 (no native bf16 found on this {self.device.type.upper()}, so no fast path)"
 
     def prepare(self, net: nn.Module) -> nn.Module:
         """A conv net's 4-D weights go channels-last on the fast path; contiguous otherwise."""
