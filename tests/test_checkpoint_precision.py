@@ -11,6 +11,7 @@ from torch import nn
 
 import d2lmini as d2l
 from d2lmini import precision as precisions
+from test_training import InterruptAt
 
 
 @pytest.fixture(autouse=True)
@@ -165,33 +166,18 @@ def test_a_damaged_checkpoint_or_a_folder_is_refused_by_name(tmp_path):
         d2l.train_ch5(net, data, data, 16, opt, "cpu", 1, checkpoint=3)
 
 
-class InterruptInPass:
-    def __init__(self, data, at_pass):
-        self.data, self.at_pass, self.passes = data, at_pass, 0
-
-    def __len__(self):
-        return len(self.data)
-
-    def __iter__(self):
-        self.passes += 1
-        for i, batch in enumerate(self.data):
-            if self.passes == self.at_pass and i == 1:
-                raise KeyboardInterrupt
-            yield batch
-
-
 def test_an_interrupted_history_says_so_and_check_accuracy_does_not_blame_the_floor(capsys):
     data = blobs()
     net, opt = tiny_net_and_optimizer()
-    history = d2l.train_ch5(net, InterruptInPass(data, 3), data, 16, opt, "cpu", 4)
+    history = d2l.train_ch5(net, InterruptAt(data, 3), data, 16, opt, "cpu", 4)
     assert history.interrupted and history.epochs_done == 2 and history.epochs_planned == 4
-    assert history.steps == 2 * 3 + 1
+    assert history.steps == 2 * 3 + 2  # two epochs of 3 batches, 2 of the third
     capsys.readouterr()
     d2l.check_accuracy(history, 0.999)  # would fail if it were checked
     out = capsys.readouterr().out
     assert "test accuracy" in out and "after 2 of 4 epochs finished: the run was interrupted, so no floor is checked" in out
     net, opt = tiny_net_and_optimizer()
-    history = d2l.train_ch5(net, InterruptInPass(data, 1), data, 16, opt, "cpu", 4)
+    history = d2l.train_ch5(net, InterruptAt(data, 1), data, 16, opt, "cpu", 4)
     capsys.readouterr()
     assert math.isnan(d2l.check_accuracy(history, 0.5))  # stopped in epoch 1: nothing to check
     assert "no test accuracy yet: 0 of 4 epochs finished" in capsys.readouterr().out
