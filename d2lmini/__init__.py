@@ -24,6 +24,15 @@ from .training import (History, Timer, TrainingDiverged, check_accuracy, cosine_
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """`d2l.plt` is `matplotlib.pyplot`, as in the classic package, imported on first use so
+    that `import d2lmini` stays fast (03_mlp)."""
+    if name == "plt":
+        import matplotlib.pyplot as plt
+        return plt
+    raise AttributeError(f"module 'd2lmini' has no attribute {name!r}")
+
 __all__ = [
     "CLASS_NAMES", "CorruptDataError", "DataNotFoundError", "InMemoryLoader", "balanced_subset",
     "cache_dir", "get_fashion_mnist_labels", "load_data_fashion_mnist", "locate_fashion_mnist",

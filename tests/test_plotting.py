@@ -108,3 +108,13 @@ def test_semilogy_takes_one_name_as_a_string():
 def test_semilogy_refuses_a_legend_that_does_not_fit(legend, error, message):
     with pytest.raises(error, match=message):
         d2l.semilogy([1, 2], [1.0, 0.1], "x", "y", legend=legend)
+
+
+def test_d2l_plt_is_pyplot_imported_only_on_first_use():
+    """The classic package re-exports pyplot; notebooks draw with d2l.plt.plot(...) (issue 18)."""
+    import subprocess
+    import sys
+    code = ("import sys, d2lmini as d2l; before = 'matplotlib.pyplot' in sys.modules; "
+            "import matplotlib.pyplot as plt; print(before, d2l.plt is plt)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "True"], out.stderr
