@@ -3,7 +3,8 @@ size (built by `chapter_nets.py` from the chapter's code), the seconds per train
 
 - `fp32`: what `precision="fp32"` runs (float32, default memory format);
 - `default`: what `train_ch5` runs by default here (bf16 autocast + channels_last where this
-  machine computes bf16 natively, otherwise the same as fp32, and then it is not timed twice);
+  machine computes bf16 natively, otherwise the same as fp32, and then it is not timed twice;
+  `D2LMINI_PRECISION=bf16` makes it the bf16 path even where bf16 is only emulated);
 - `fp32 + channels_last`: float32 in channels-last memory, to show what the layout alone does.
 
 Each step is the loop's own step (forward under the chosen precision, cross-entropy, backward,
@@ -29,7 +30,9 @@ from chapter_nets import TRAINED, chapter_net
 CNN_CHAPTERS = ["09_alexnet", "10_vgg", "11_nin", "12_googlenet", "13_resnet", "14_densenet"]
 
 
-def seconds_per_step(stem: str, mode: str, steps: int, batch_size: int = 128) -> float:
+def seconds_per_step(stem: str, mode: str | None, steps: int, batch_size: int = 128) -> float:
+    """Mean seconds of `steps` training steps on `mode`'s path: "fp32", "bf16",
+    "fp32 + channels_last", or None for the default (`$D2LMINI_PRECISION`, else auto)."""
     device = torch.device("cpu")
     torch.manual_seed(0)
     net, side = chapter_net(stem)
@@ -66,18 +69,21 @@ def main() -> None:
     args = parser.parse_args()
     cpu = torch.device("cpu")
     native = d2l.bf16_native(cpu)
+    default_path = precisions.choose(None, cpu, torch.nn.Conv2d(1, 1, 1))  # as for any conv net
+    default_fast = default_path.fast
     print(f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}, native bf16: {native}; "
-          f"the default path here: {precisions.choose(None, cpu, torch.nn.Conv2d(1, 1, 1)).describe()}")
+          f"the default path here: {default_path.describe()}")
     print(f"seconds per training step of 128 images, mean of {args.steps} after one warm-up\n")
     print("| chapter | side | fp32 s | default s | fp32 / default | fp32 + channels_last s |")
     print("|---|---|---|---|---|---|")
     for stem in args.chapters:
         fp32 = seconds_per_step(stem, "fp32", args.steps)
-        default = seconds_per_step(stem, "auto", args.steps) if native else fp32
+        default = seconds_per_step(stem, None, args.steps) if default_fast else fp32
         layout = seconds_per_step(stem, "fp32 + channels_last", args.steps)
         print(f"| {stem} | {TRAINED[stem][1]} | {fp32:.2f} | {default:.2f}"
-              f"{'' if native else ' (= fp32)'} | {fp32 / default:.2f} | {layout:.2f} |", flush=True)
+              f"{'' if default_fast else ' (= fp32)'} | {fp32 / default:.2f} | {layout:.2f} |",
+              flush=True)
 
 
 if __name__ == "__main__":
