@@ -64,9 +64,13 @@ def seconds_per_step(stem: str, mode: str | None, steps: int, batch_size: int = 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("chapters", nargs="*", default=CNN_CHAPTERS, choices=sorted(TRAINED))
+    parser.add_argument("chapters", nargs="*", default=CNN_CHAPTERS,
+                        help=f"any of {', '.join(sorted(TRAINED))} (default: 09-14)")
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
+    unknown = sorted(set(args.chapters) - set(TRAINED))
+    if unknown:
+        parser.error(f"no such chapter {', '.join(unknown)}; choose from {', '.join(sorted(TRAINED))}")
     cpu = torch.device("cpu")
     native = d2l.bf16_native(cpu)
     default_path = precisions.choose(None, cpu, torch.nn.Conv2d(1, 1, 1))  # as for any conv net

@@ -275,16 +275,17 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 # measured for the profile that runs (each floor sits a stated margin below an accuracy that
 # `benchmarks/full_results.py` measured in that profile; the README lists them). No run of this
 # chapter in the full profile has been measured yet, so there 90 % is printed as a target, not
-# checked; in the smoke profile the accuracy is only reported. The steps are counted by the loop
-# (`history.steps`), so the check also holds after Ctrl-C, when the schedule has moved on during
-# the unfinished epoch.
+# checked; in the smoke profile the accuracy is only reported. The quick profile (all the data,
+# one epoch, the schedule compressed into it) reached 0.855 on a two-core CPU, so its floor is
+# 0.82. The steps are counted by the loop (`history.steps`), so the check also holds after
+# Ctrl-C, when the schedule has moved on during the unfinished epoch.
 
 # %%
 steps = history.steps  # optimizer steps taken, an interrupted epoch's included
 expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
 assert all(math.isfinite(v) for v in history["train_loss"])
-d2l.check_accuracy(history, target=0.90);
+d2l.check_accuracy(history, quick=0.82, target=0.90);
 
 # %% [markdown]
 # ## Summary
