@@ -3,9 +3,10 @@ size (built by `chapter_nets.py` from the chapter's code), the seconds per train
 
 - `fp32`: what `precision="fp32"` runs (float32, default memory format);
 - `default`: what `train_ch5` runs by default here (bf16 autocast + channels_last where this
-  machine computes bf16 natively, otherwise the same as fp32, and then it is not timed twice;
+  machine computes bf16 natively, fp32 + channels_last otherwise;
   `D2LMINI_PRECISION=bf16` makes it the bf16 path even where bf16 is only emulated);
-- `fp32 + channels_last`: float32 in channels-last memory, to show what the layout alone does.
+- `fp32 + channels_last`: float32 in channels-last memory, what the layout alone does (the
+  default where bf16 is not native).
 
 Each step is the loop's own step (forward under the chosen precision, cross-entropy, backward,
 SGD with momentum) on a random batch of the chapter's batch size; one warm-up step, then
@@ -84,9 +85,11 @@ def main() -> None:
     for stem in args.chapters:
         fp32 = seconds_per_step(stem, "fp32", args.steps)
         default = seconds_per_step(stem, None, args.steps) if default_fast else fp32
-        layout = seconds_per_step(stem, "fp32 + channels_last", args.steps)
+        same = default_path.name == "fp32" and default_path.channels_last
+        layout = default if same else seconds_per_step(stem, "fp32 + channels_last", args.steps)
         print(f"| {stem} | {TRAINED[stem][1]} | {fp32:.2f} | {default:.2f}"
-              f"{'' if default_fast else ' (= fp32)'} | {fp32 / default:.2f} | {layout:.2f} |",
+              f"{'' if default_fast else ' (= fp32)'} | {fp32 / default:.2f} | {layout:.2f}"
+              f"{' (= default)' if same else ''} |",
               flush=True)
 
 

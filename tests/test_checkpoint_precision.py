@@ -213,7 +213,10 @@ def test_auto_precision_is_bf16_only_for_conv_nets_on_native_hardware(monkeypatc
     assert precisions.choose(None, cpu, nn.Linear(2, 3)).name == "fp32"
     assert precisions.choose("fp32", cpu, conv_net()).name == "fp32"
     monkeypatch.setattr(precisions, "bf16_native", lambda device: False)
-    assert precisions.choose(None, cpu, conv_net()).name == "fp32"
+    auto = precisions.choose(None, cpu, conv_net())
+    assert auto.name == "fp32" and auto.channels_last  # no bf16 here, the layout still helps
+    assert not precisions.choose("fp32", cpu, conv_net()).fast  # the plain reference
+    assert not precisions.choose(None, cpu, nn.Linear(2, 3)).fast
     assert precisions.choose("bf16", cpu, conv_net()).name == "bf16"  # forced: emulated, slow
     monkeypatch.setenv("D2LMINI_PRECISION", "bf16")
     assert precisions.choose(None, cpu, conv_net()).name == "bf16"
@@ -233,7 +236,7 @@ def image_blobs():
     return [(X[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16)]
 
 
-@pytest.mark.parametrize("precision", ["bf16", "fp32"])
+@pytest.mark.parametrize("precision", ["bf16", "fp32", "auto"])
 def test_both_paths_train_and_evaluation_agrees_with_the_loop(capsys, precision):
     data = image_blobs()
     torch.manual_seed(0)
@@ -242,10 +245,11 @@ def test_both_paths_train_and_evaluation_agrees_with_the_loop(capsys, precision)
     history = d2l.train_ch5(net, data, data, 16, opt, "cpu", 3, precision=precision)
     out = capsys.readouterr().out
     assert ("bf16 autocast, channels_last" in out) == (precision == "bf16")
+    assert ("fp32, channels_last" in out) == (precision == "auto" and not d2l.bf16_native(torch.device("cpu")))
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert net[2].weight.dtype == torch.float32  # autocast leaves the weights in float32
     channels_last = net[2].weight.is_contiguous(memory_format=torch.channels_last)
-    assert channels_last == (precision == "bf16")
+    assert channels_last == (precision != "fp32")
     assert d2l.evaluate_accuracy(data, net, precision=precision) == history["test_acc"][-1]
 
 

@@ -475,9 +475,9 @@ assert 0.9e9 < macs < 1e9  # nearly a billion
 #
 # `d2l.train_ch5` uses both where the hardware computes bf16 natively (CPUs with AVX512-BF16 or
 # AMX, CUDA GPUs that support bf16); elsewhere bf16 is emulated and slower than float32, so it
-# trains in plain float32. Its first line, "training on ...", says which path runs;
-# `precision="fp32"` turns the fast path off. `benchmarks/fast_path.py` measures both paths on
-# each chapter's net.
+# trains a conv net in float32, still channels-last. Its first line, "training on ...", says which
+# path runs; `precision="fp32"` gives plain float32 in the default layout.
+# `benchmarks/fast_path.py` times the paths on each chapter's net.
 
 # %%
 for dtype in (torch.float32, torch.bfloat16, torch.float16):
