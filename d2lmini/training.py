@@ -357,8 +357,7 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
             sgd(params, lr, len(y))
         return loss_sum, y_hat
 
-    if chosen.fast:
-        net = chosen.prepare(net)
+    net = chosen.prepare(net)  # as in train_ch5: the layout follows the chosen path
     return _fit(net, train_iter, test_iter, device, num_epochs, step, chosen, optimizer, params,
                 checkpoint)
 
