@@ -17,7 +17,11 @@ Every file is checked against its published MD5 before it is used, and a file th
 refused by name with both sums. The idx files of Fashion-MNIST and MNIST may be plain or gzipped;
 their sums are those of the *decompressed* bytes (Debian rewrote the gzip headers of its copy, so
 the .gz sums differ while the contents are identical); a gzipped file is decompressed into the
-cache once it has passed. CIFAR-10's files are Python pickles, and unpickling runs whatever code
+cache once it has passed (atomically, file by file; where the cache cannot be written, into a
+temporary folder for the session, said once). The idx files may also carry the dotted names some
+downloads use (`train-images.idx3-ubyte`). The cache is d2lmini's own: a partial or damaged set
+there (what Ctrl-C during a fill leaves) never blocks a load; it is passed over and refilled from
+the next place. CIFAR-10's files are Python pickles, and unpickling runs whatever code
 the file asks for, so each file's bytes are checked before they are unpickled, never after.
 """
 
@@ -157,17 +161,27 @@ def _verified_bytes(spec: _Spec, path: Path, name: str) -> bytes:
     return data
 
 
+def _spellings(name: str) -> tuple[str, ...]:
+    """The names a file may have: the published one, and for the idx files the dotted one some
+    downloads use (`train-images.idx3-ubyte`)."""
+    dotted = name.replace("-idx", ".idx")
+    return (name,) if dotted == name else (name, dotted)
+
+
 def _find(spec: _Spec, folder: Path, name: str) -> Path | None:
     for where in (folder, folder / spec.subdir):
-        for candidate in (where / name, where / f"{name}.gz") if spec.gzipped else (where / name,):
-            if candidate.is_file():
-                return candidate
+        for spelled in _spellings(name):
+            for candidate in (where / spelled, where / f"{spelled}.gz") if spec.gzipped else (where / spelled,):
+                if candidate.is_file():
+                    return candidate
     return None
 
 
-# Files verified in this process, by (expected MD5, path, size, mtime): a changed file is checked
-# again, and a file checked for one data set is checked anew for another.
-_VERIFIED: dict[tuple[str, tuple[str, int, int]], Path] = {}
+# Files verified in this process: (expected MD5, stamp of the file found) -> (the file to read,
+# its stamp when verified). A changed file -- the one found or its decompressed copy -- is
+# checked again, and a file checked for one data set is checked anew for another.
+_VERIFIED: dict[tuple[str, tuple[str, int, int]], tuple[Path, tuple[str, int, int]]] = {}
+_SAID: set[str] = set()  # messages already printed in this process
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -175,30 +189,122 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     return str(path.resolve()), st.st_size, st.st_mtime_ns
 
 
-def _collect(spec: _Spec, folder: Path) -> dict[str, Path] | None:
+def _say_once(message: str) -> None:
+    if message not in _SAID:
+        _SAID.add(message)
+        print(message)
+
+
+def _still_verified(key: tuple[str, tuple[str, int, int]]) -> Path | None:
+    """The file verified earlier under `key`, if it is there still, unchanged since."""
+    if key not in _VERIFIED:
+        return None
+    path, stamp = _VERIFIED[key]
+    try:
+        return path if _stamp(path) == stamp else None
+    except OSError:
+        return None
+
+
+def _sweep_debris(folder: Path) -> None:
+    """Remove the `*.tmp<PID>` files an interrupted or killed fill left in `folder`, when the
+    process that wrote them is gone."""
+    for tmp in folder.glob("*.tmp*"):
+        pid = tmp.name.rpartition(".tmp")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)  # its writer died: debris
+        except PermissionError:
+            pass  # another user's live process
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder, renamed into place; the
+    temporary file is removed whatever stops the write (Ctrl-C included)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+_SCRATCH: Path | None = None  # this process's folder for decompressed files, made when needed
+
+
+def _scratch_dir() -> Path:
+    """A folder of this process's own for decompressed files when the cache cannot be written."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        import atexit
+        import shutil
+        import tempfile
+        _SCRATCH = Path(tempfile.mkdtemp(prefix="d2lmini-"))
+        atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+    return _SCRATCH
+
+
+def _decompressed_copy(spec: _Spec, name: str, data: bytes) -> Path:
+    """Where the verified, decompressed bytes of `name` are kept: the cache, or where it cannot
+    be written, a temporary folder of this process (said once)."""
+    cached = cache_dir() / spec.subdir / name
+    try:
+        if cached.parent.is_dir():
+            _sweep_debris(cached.parent)
+        _write_atomic(cached, data)
+        return cached
+    except OSError as err:
+        scratch = _scratch_dir() / spec.subdir / name
+        _write_atomic(scratch, data)
+        _say_once(f"d2lmini: cannot write the cache {cached.parent} ({err.strerror or err}); "
+                  f"{spec.name} is decompressed into {scratch.parent} for this session instead, "
+                  f"and again next time (set XDG_CACHE_HOME to a writable folder to keep it)")
+        return scratch
+
+
+def _collect(spec: _Spec, folder: Path, *, own_cache: bool = False) -> dict[str, Path] | None:
     """Verified plain files of `spec` in `folder` (None if it holds none of them); gzipped ones are
-    decompressed into the cache once they have passed."""
+    decompressed into the cache once they have passed. In d2lmini's own cache (`own_cache`) a
+    partial or damaged set is what an interrupted fill leaves: it is passed over (None), said
+    once, and the next place refills it; elsewhere it is an error naming the folder."""
     found = {name: _find(spec, folder, name) for name in spec.checksums}
     if not any(found.values()):
         return None
     missing = [name for name, path in found.items() if path is None]
     if missing:
-        raise DataNotFoundError(f"{folder} holds only part of {spec.name}: missing {', '.join(missing)}")
+        if own_cache:
+            _say_once(f"d2lmini: the cache {folder} holds only part of {spec.name} (an interrupted "
+                      f"fill?): passed over, and refilled from the next place")
+            return None
+        raise DataNotFoundError(
+            f"{folder} holds only part of {spec.name}: missing {', '.join(missing)}. Put the "
+            f"missing files there too, or name a folder that holds all "
+            f"{len(spec.checksums)}. {_ways(spec)}")
     paths = {}
     for name, path in found.items():
         want = spec.checksums[name]
         key = (want, _stamp(path))
-        if key in _VERIFIED and _VERIFIED[key].is_file():
-            paths[name] = _VERIFIED[key]  # checked earlier in this process and unchanged since
+        known = _still_verified(key)
+        if known is not None:
+            paths[name] = known  # checked earlier in this process, and neither file changed since
             continue
-        data = _verified_bytes(spec, path, name)
+        try:
+            data = _verified_bytes(spec, path, name)
+        except CorruptDataError as err:
+            if not own_cache:
+                raise
+            path.unlink(missing_ok=True)  # our own copy, damaged: drop it so it is refilled
+            _say_once(f"d2lmini: removed a damaged file from the cache ({err}); refilling it "
+                      "from the next place")
+            return None
         if path.suffix == ".gz":
-            path = cache_dir() / spec.subdir / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{name}.tmp{os.getpid()}")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        _VERIFIED[key] = _VERIFIED[(want, _stamp(path))] = path
+            path = _decompressed_copy(spec, name, data)
+        _VERIFIED[key] = _VERIFIED[(want, _stamp(path))] = (path, _stamp(path))
         paths[name] = path
     return paths
 
@@ -252,7 +358,7 @@ def _locate(spec: _Spec, root: str | os.PathLike | None) -> dict[str, Path]:
         return paths
     places = [cache_dir()] + ([spec.system_dir] if spec.system_dir is not None else [])
     for place in places:
-        paths = _collect(spec, place)
+        paths = _collect(spec, place, own_cache=place == cache_dir())
         if paths is not None:
             return paths
     try:

@@ -622,3 +622,110 @@ def test_real_mnist_verifies_and_loads():
     train_x, train_y, test_x, _ = data_module._read(data_module.MNIST, None)
     assert train_x.shape == (60000, 28, 28) and test_x.shape == (10000, 28, 28)
     assert train_y.min() == 0 and train_y.max() == 9
+
+
+# ---- The cache: nothing an interrupted fill leaves may block a load (issue 18) ----------------
+
+CACHED = ("cache", "d2lmini", "FashionMNIST", "raw")
+
+
+@pytest.fixture
+def debian_set(tiny_set, tmp_path, monkeypatch):
+    """The gzipped look-alike stands in for Debian's copy; returns (folder, tensors, cache folder)."""
+    folder, tensors = tiny_set
+    monkeypatch.setattr(data_module.FASHION_MNIST, "system_dir", folder)
+    return folder, tensors, tmp_path.joinpath(*CACHED)
+
+
+def test_a_partial_cache_is_passed_over_and_refilled(debian_set, capsys):
+    folder, tensors, cached = debian_set
+    cached.mkdir(parents=True)
+    (cached / NAMES[0]).write_bytes(idx_bytes(tensors[NAMES[0]]))  # what Ctrl-C after file 1 leaves
+    train_iter, _ = d2l.load_data_fashion_mnist(8)
+    assert len(train_iter) == 5
+    assert "holds only part of Fashion-MNIST" in capsys.readouterr().out  # said, not raised
+    assert sorted(p.name for p in cached.iterdir()) == sorted(NAMES)  # refilled
+
+
+def test_ctrl_c_during_a_fill_leaves_no_debris_and_blocks_nothing(debian_set, monkeypatch):
+    folder, _, cached = debian_set
+    real_write = Path.write_bytes
+    writes = []
+
+    def interrupted_write(self, data):
+        writes.append(self.name)
+        if len(writes) == 2:  # Ctrl-C while the second file is written
+            real_write(self, data[: len(data) // 2])
+            raise KeyboardInterrupt
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupted_write)
+    with pytest.raises(KeyboardInterrupt):
+        d2l.load_data_fashion_mnist(8)
+    monkeypatch.setattr(Path, "write_bytes", real_write)
+    assert [p.name for p in cached.iterdir()] == [NAMES[0]]  # one whole file, no .tmp<PID>
+    assert len(d2l.load_data_fashion_mnist(8)[0]) == 5  # and the next load works
+
+
+def test_debris_of_a_dead_process_is_swept(debian_set):
+    import subprocess
+    folder, _, cached = debian_set
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    cached.mkdir(parents=True)
+    debris = cached / f"{NAMES[0]}.tmp{dead}"
+    debris.write_bytes(b"half a file")
+    d2l.load_data_fashion_mnist(8)
+    assert not debris.exists()
+
+
+def test_a_damaged_cache_file_is_dropped_and_refilled(debian_set, capsys):
+    folder, tensors, cached = debian_set
+    d2l.load_data_fashion_mnist(8)  # fills the cache
+    data_module._VERIFIED.clear()  # a new process
+    (cached / NAMES[2]).write_bytes(b"\0" * 100)
+    _, test_iter = d2l.load_data_fashion_mnist(8)
+    assert "removed a damaged file from the cache" in capsys.readouterr().out
+    assert torch.equal(test_iter.labels, tensors[NAMES[3]])
+    assert (cached / NAMES[2]).read_bytes() == idx_bytes(tensors[NAMES[2]])
+
+
+def test_an_unwritable_cache_does_not_refuse_good_data(tiny_set, tmp_path, monkeypatch, capsys):
+    folder, tensors = tiny_set
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # nothing can be written under it
+    for _ in range(2):
+        train_iter, _ = d2l.load_data_fashion_mnist(8, root=folder)
+        assert torch.equal(train_iter.labels.sort().values, tensors[NAMES[1]].sort().values)
+    out = capsys.readouterr().out
+    assert out.count("cannot write the cache") == 1  # said once
+
+
+def test_a_cached_copy_changed_after_it_was_verified_is_checked_again(tiny_set, tmp_path):
+    folder, tensors = tiny_set
+    d2l.load_data_fashion_mnist(8, root=folder)
+    copy = tmp_path.joinpath(*CACHED, NAMES[2])
+    tampered = bytearray(copy.read_bytes())
+    tampered[-1] ^= 0xFF  # same size, other contents
+    copy.write_bytes(bytes(tampered))
+    os.utime(copy, ns=(time.time_ns(), time.time_ns() + 10**9))
+    _, test_iter = d2l.load_data_fashion_mnist(8, root=folder)  # same process, same .gz
+    X = torch.cat([X for X, _ in test_iter])  # in order, the tampered last image included
+    torch.testing.assert_close(X[:, 0], tensors[NAMES[2]].float() / 255)  # not the tampered copy
+
+
+def test_dotted_idx_names_are_accepted(tiny_mnist):
+    folder, tensors = tiny_mnist
+    for name in NAMES:
+        (folder / name).rename(folder / name.replace("-idx", ".idx"))
+    train_iter, test_iter = d2l.load_data_mnist(8, root=folder)
+    assert len(train_iter) == 5 and len(test_iter) == 3
+
+
+def test_a_named_partial_folder_says_what_to_do(tiny_set):
+    folder, _ = tiny_set
+    (folder / f"{NAMES[3]}.gz").unlink()
+    with pytest.raises(d2l.DataNotFoundError, match=r"missing t10k-labels-idx1-ubyte\. Put the "
+                       r"missing files there too"):
+        d2l.load_data_fashion_mnist(8, root=folder)

@@ -1,6 +1,7 @@
 """The exercise machinery itself: stubs report "not attempted yet" without failing, a wrong
 answer fails with its feedback, a right one says what was verified."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -69,3 +70,78 @@ def test_learner_bugs_become_feedback_naming_the_case():
 
 def test_describe_args_shortens_large_tensors():
     assert _core._short(torch.zeros(10, 10)) == "a torch.float32 tensor of shape (10, 10)"
+
+
+@exercise("0.3 module")
+def check_module(module_class) -> str:
+    net = _core.attempt(module_class)
+    out = call(net, torch.ones(2, 3))
+    require(out.shape == (2, 3), "wrong shape")
+    return "ok"
+
+
+class _Identity(torch.nn.Module):
+    def forward(self, x):
+        return x
+
+
+class _Misspelled(torch.nn.Module):
+    def foward(self, x):  # the typo learners make
+        return x
+
+
+class _StubModule(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        raise NotImplementedError
+
+
+class _StubForward(torch.nn.Module):
+    def forward(self, x):
+        raise NotImplementedError
+
+
+class _OwnMessage(torch.nn.Module):
+    def forward(self, x):
+        raise NotImplementedError("half done")
+
+
+def test_a_module_without_forward_is_a_broken_answer_not_a_stub(capsys):
+    with pytest.raises(ExerciseFailed, match="exactly `forward`"):
+        check_module(_Misspelled)
+    with pytest.raises(ExerciseFailed, match="half done"):
+        check_module(_OwnMessage)
+
+
+@pytest.mark.parametrize("stub", [_StubModule, _StubForward])
+def test_a_bare_not_implemented_in_the_learners_module_is_a_stub(capsys, stub):
+    check_module(stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_a_right_module_passes(capsys):
+    check_module(_Identity)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("given", [3, 2.5, np.float32(0.5), np.int64(7), np.array(1.5),
+                                   torch.tensor(4.0), torch.tensor([2]), np.array([0.25])])
+def test_number_takes_numbers_as_learners_write_them(given):
+    assert _core.number(given, "x") == pytest.approx(float(np.asarray(given).reshape(())))
+
+
+@pytest.mark.parametrize("given", [True, "1.0", [1.0], torch.ones(2), None, 1 + 2j])
+def test_number_refuses_what_is_not_one_number(given):
+    with pytest.raises(ExerciseFailed, match="expected one number"):
+        _core.number(given, "x")
+
+
+@pytest.mark.parametrize("given, ok", [(3, True), (3.0, True), (np.int32(3), True),
+                                       (torch.tensor(3), True), (2.5, False), (float("nan"), False),
+                                       (float("inf"), False), ("3", False)])
+def test_whole_number_follows_the_same_rule(given, ok):
+    if ok:
+        assert _core.whole_number(given, "n") == 3
+    else:
+        with pytest.raises(ExerciseFailed, match="whole number"):
+            _core.whole_number(given, "n")

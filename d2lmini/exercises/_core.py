@@ -6,8 +6,10 @@ A check is a function decorated with `@exercise("02.1 stable softmax")`. Inside 
 feedback)` compare against the reference. The decorator turns the outcome into what the learner
 sees when the cell runs:
 
-- an untouched stub (a function that raises `NotImplementedError`, or the value `None` / `...`)
-  prints "not attempted yet" and does not fail, so CI passes with the exercises undone;
+- an untouched stub (a function whose own code runs a bare `raise NotImplementedError`, or the
+  value `None` / `...`) prints "not attempted yet" and does not fail, so CI passes with the
+  exercises undone. Any other `NotImplementedError` (e.g. the one PyTorch raises for a module whose
+  `forward` is missing or misspelled) is a broken answer and gets feedback;
 - a wrong answer raises `ExerciseFailed` whose message is the specific feedback (red in Jupyter);
 - a right answer prints one line saying what was checked.
 """
@@ -15,6 +17,8 @@ sees when the cell runs:
 from __future__ import annotations
 
 import functools
+import numbers
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +39,34 @@ def is_stub(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
+_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (torch,))
+
+
+def is_stub_error(err: BaseException) -> bool:
+    """True when `err` is the stub's own bare `raise NotImplementedError`: no message, raised by
+    a line outside PyTorch. `nn.Module` raises one *with* a message for a module whose `forward`
+    is missing or misspelled; that is a broken answer, not an untouched one."""
+    if not isinstance(err, NotImplementedError) or err.args:
+        return False
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is None or not tb.tb_frame.f_code.co_filename.startswith(_LIBRARY_DIRS)
+
+
+def attempt(run: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`run(*args, **kwargs)`, with the stub's bare `NotImplementedError` turned into "not
+    attempted"; for checks that build the learner's module themselves."""
+    try:
+        return run(*args, **kwargs)
+    except NotImplementedError as err:
+        if is_stub_error(err):
+            raise _NotAttempted from None
+        raise
+
+
 def call(answer: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Run the learner's function on one case. A stub's `NotImplementedError` means "not
+    """Run the learner's function on one case. A stub's bare `NotImplementedError` means "not
     attempted"; any other exception, or a forgotten `return`, becomes feedback naming the case."""
     if is_stub(answer):
         raise _NotAttempted
@@ -44,8 +74,12 @@ def call(answer: Callable, *args: Any, **kwargs: Any) -> Any:
         raise ExerciseFailed(f"expected a function, got {type(answer).__name__}: define it with def")
     try:
         result = answer(*args, **kwargs)
-    except NotImplementedError:
-        raise _NotAttempted from None
+    except NotImplementedError as err:
+        if is_stub_error(err):
+            raise _NotAttempted from None
+        raise ExerciseFailed(f"your code raised NotImplementedError: {err} (on "
+                             f"{_describe_args(args, kwargs)}); a module needs a method named "
+                             "exactly `forward`") from err
     except Exception as err:  # the learner's own bug: show it with the case that triggered it
         raise ExerciseFailed(f"your function raised {type(err).__name__}: {err} "
                              f"(on {_describe_args(args, kwargs)})") from err
@@ -87,12 +121,28 @@ def matches(got: Any, want: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4
                                equal_nan=True))
 
 
-def whole_number(got: Any, what: str) -> int:
-    """`got` as an int when it is a whole number (int, integral float, one-element tensor), else
-    feedback saying that `what` returned something that is not a count."""
-    if isinstance(got, torch.Tensor) and got.numel() == 1:
+def number(got: Any, what: str) -> float:
+    """`got` as a Python float when it is one number as a learner writes it: a Python int or
+    float, a numpy scalar, or a one-element tensor or array; else feedback naming `what`. The one
+    rule every check that asks for a number uses."""
+    if hasattr(got, "numel") and callable(got.numel) and got.numel() == 1:
         got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
+    elif hasattr(got, "size") and getattr(got, "size", None) == 1 and hasattr(got, "item"):
+        got = got.item()  # a numpy scalar or one-element array
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+        raise ExerciseFailed(f"{what} gave {type(got).__name__} {_short(got)}: expected one number "
+                             "(a Python int or float, a numpy scalar or a one-element tensor)")
+    return float(got)
+
+
+def whole_number(got: Any, what: str) -> int:
+    """`got` as an int when it is a whole number (as `number` reads it), else feedback saying that
+    `what` returned something that is not a count."""
+    try:
+        got = number(got, what)
+    except ExerciseFailed:
+        raise ExerciseFailed(f"{what} returned {_short(got)}: a count is a whole number") from None
+    if got != got or got in (float("inf"), float("-inf")) or got != int(got):
         raise ExerciseFailed(f"{what} returned {got!r}: a count is a whole number")
     return int(got)
 
