@@ -473,6 +473,10 @@ class InMemoryLoader:
         validate.tensor("images", images, ndim=(3, 4))
         if images.dtype != torch.uint8:
             validate.fail("images", "a uint8 tensor (pixel values 0..255)", images, error=TypeError)
+        if images.ndim == 4 and images.shape[1] not in (1, 3, 4) and images.shape[-1] in (1, 3, 4):
+            validate.fail("images", "shaped (N, C, H, W), channels first", images,
+                          hint="these look channels-last (N, H, W, C): pass "
+                               "images.permute(0, 3, 1, 2)")
         validate.integer_tensor("labels", labels, ndim=1)
         if len(labels) != len(images):
             validate.fail("labels", f"a tensor with one label per image ({len(images)})", labels)
@@ -519,8 +523,9 @@ class InMemoryLoader:
         n = len(self.images)
         order = torch.randperm(n).to(self.device) if self.shuffle else None
         for start in range(0, n, self.batch_size):
-            if order is None:
-                X, y = self.images[start:start + self.batch_size], self.labels[start:start + self.batch_size]
+            if order is None:  # a slice is a view: copy the labels so a batch edited in place
+                X = self.images[start:start + self.batch_size]  # (X is copied by .float() below)
+                y = self.labels[start:start + self.batch_size].clone()  # leaves the data set alone
             else:
                 idx = order[start:start + self.batch_size]
                 X, y = self.images[idx], self.labels[idx]
@@ -599,6 +604,9 @@ def load_data_cifar10(batch_size: int, resize: int | tuple[int, int] | None = No
 
 def _class_names(spec: _Spec, labels: object) -> list[str]:
     if isinstance(labels, torch.Tensor) or type(labels).__module__ == "numpy":
+        if labels.ndim > 1:
+            validate.fail("labels", "class indices, one per example (a 0-D or 1-D tensor)", labels,
+                          hint="for one-hot rows or scores take labels.argmax(dim=1) first")
         labels = labels.reshape(-1).tolist()
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
         validate.fail("labels", "a tensor or a sequence of class indices", labels, error=TypeError)

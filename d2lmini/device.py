@@ -62,7 +62,7 @@ def get_device(device: torch.device | str | None = None) -> torch.device:
 def set_seed(seed: int) -> None:
     """Seed python's `random`, NumPy and torch (CPU and every GPU) at once (01_linear_regression).
     `seed` is an int in [0, 2**64), the range torch accepts."""
-    validate.non_negative_int("seed", seed)
+    seed = validate.non_negative_int("seed", seed)
     if seed >= 2**64:
         validate.fail("seed", "an int below 2**64", seed)
     random.seed(seed)

@@ -36,8 +36,9 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """2-D cross-correlation of a matrix X with a kernel K, written out as loops over the output
     (06_convolutions).
 
-    Integer and boolean inputs are computed and returned in int64, so uint8 images do not wrap
-    around at 256; floating inputs keep their common dtype."""
+    Integer and boolean inputs are computed and returned in float32, as the classic helper returns
+    them (exact for sums below 2**24, and uint8 images do not wrap around at 256); floating inputs
+    keep their common dtype."""
     validate.tensor("X", X, ndim=2)
     validate.tensor("K", K, ndim=2)
     h, w = K.shape
@@ -49,7 +50,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
         validate.fail("K", f"on X's device {X.device}", K, hint=f"K is on {K.device}")
     dtype = torch.result_type(X, K)
     if not (dtype.is_floating_point or dtype.is_complex):
-        dtype = torch.int64
+        dtype = torch.float32
     X, K = X.to(dtype), K.to(dtype)
     Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1, dtype=dtype, device=X.device)
     for i in range(Y.shape[0]):

@@ -74,8 +74,8 @@ def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor | float) -> torch.T
         outputs = w.shape[1] if w.ndim == 2 else 1
         if b.numel() != 1 and tuple(b.shape) not in ((outputs,), (1, outputs)):
             validate.fail("b", f"a one-element tensor (one bias per output: {outputs})", b)
-    elif isinstance(b, bool) or not isinstance(b, (int, float)):
-        validate.fail("b", "a tensor or a number", b, error=TypeError)
+    else:
+        b = validate.finite_number("b", b)
     return X @ w + b
 
 

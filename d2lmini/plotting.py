@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -38,7 +39,10 @@ def semilogy(x_vals, y_vals, x_label: str, y_label: str, x2_vals=None, y2_vals=N
     """Plot one or two curves with a logarithmic y axis; returns the axes. `legend` names the
     curves, one name each; a single string is the name of a single curve (04_model_selection)."""
     import matplotlib.pyplot as plt
-    curves = 2 if x2_vals is not None and y2_vals is not None else 1
+    if (x2_vals is None) != (y2_vals is None):
+        given, missing = ("x2_vals", "y2_vals") if y2_vals is None else ("y2_vals", "x2_vals")
+        validate.fail(missing, f"given too, since {given} is (the second curve needs both)", None)
+    curves = 2 if x2_vals is not None else 1
     if isinstance(legend, str):
         legend = [legend]
     if legend is not None:
@@ -155,10 +159,25 @@ class Animator:
     """Training curves redrawn in place after every epoch, inside Jupyter (02_softmax_regression).
 
     The axes, their labels and the legend are drawn at once, before the first epoch ends; the
-    legend sits outside the axes, so it neither moves nor hides a curve.
-    `Animator.in_notebook(num_epochs)` returns None outside Jupyter, so scripts only print."""
+    legend sits outside the axes, so it neither moves nor hides a curve. `legend` names the
+    curves, one string each (a single string is one curve); `add(x, ys)` takes one value per
+    curve (a bare number when there is one curve); an infinite or NaN value is left out of the
+    drawing. Outside Jupyter there is nothing to draw on: the constructor says so, and
+    `Animator.in_notebook(num_epochs)` returns None there, so scripts only print."""
 
-    def __init__(self, num_epochs: int, legend: Sequence[str] = ("train loss", "train acc", "test acc")):
+    def __init__(self, num_epochs: int, legend: str | Sequence[str] = ("train loss", "train acc",
+                                                                       "test acc")):
+        num_epochs = validate.positive_int("num_epochs", num_epochs)
+        if isinstance(legend, str):
+            legend = [legend]
+        if (not isinstance(legend, Sequence) or not legend
+                or any(not isinstance(name, str) for name in legend)):
+            validate.fail("legend", "a string or a non-empty list of strings, one per curve", legend,
+                          error=TypeError)
+        if not _in_notebook():
+            raise RuntimeError("Animator draws live curves in a Jupyter notebook, and this is not "
+                               "one (no notebook kernel); print the values instead, or use "
+                               "Animator.in_notebook(num_epochs), which returns None here")
         import matplotlib.pyplot as plt
         from IPython.display import display
         use_svg_display()
@@ -167,7 +186,7 @@ class Animator:
         self.fig, self.ax = plt.subplots(figsize=(4.8, 2.5), layout="constrained")
         self.lines = [self.ax.plot([], [], marker="o", markersize=3, label=name)[0] for name in legend]
         self.ax.set_xlabel("epoch")
-        self.ax.set_xlim(0.5, max(num_epochs, 1) + 0.5)
+        self.ax.set_xlim(0.5, num_epochs + 0.5)
         self.ax.set_ylim(0, 1)
         self.ax.grid(True)
         self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=8)
@@ -178,11 +197,20 @@ class Animator:
     def in_notebook(cls, num_epochs: int) -> Animator | None:
         return cls(num_epochs) if _in_notebook() else None
 
-    def add(self, x: float, ys: Sequence[float]) -> None:
+    def add(self, x: float, ys: float | Sequence[float]) -> None:
+        x = validate.finite_number("x", x)
+        if not isinstance(ys, (Sequence, torch.Tensor)) or isinstance(ys, str):
+            ys = [ys]
+        ys = [validate.real_number(f"ys[{i}]", y) for i, y in enumerate(ys)]
+        if len(ys) != len(self.lines):
+            validate.fail("ys", f"one value per curve ({len(self.lines)}: "
+                          f"{', '.join(line.get_label() for line in self.lines)})", ys,
+                          got=f"{len(ys)} value(s)")
         self.xs.append(x)
         for line, series, y in zip(self.lines, self.ys, ys):
             series.append(y)
-            line.set_data(self.xs, series)
-        top = max(max(series) for series in self.ys if series)
+            line.set_data(self.xs, series)  # matplotlib leaves a gap at a NaN or infinite value
+        finite = [y for series in self.ys for y in series if math.isfinite(y)]
+        top = max(finite, default=1.0)
         self.ax.set_ylim(0, max(1.0, 1.05 * top))  # accuracies fit in [0, 1]; a loss may need more
         self.handle.update(self.fig)

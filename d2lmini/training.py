@@ -13,6 +13,7 @@ bf16) and checkpoints (`checkpoint.py`: save after every epoch, resume from the 
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -111,10 +112,48 @@ def _check_batch(X: object, y: object, iter_name: str) -> None:
                       (X, y), hint=f"got {len(X)} images and {len(y)} labels")
 
 
+def _pair(item: object, iter_name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch as its (X, y) pair; anything else is refused by name (cheap: a length check)."""
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        return item[0], item[1]
+    count = f"{len(item)} items" if isinstance(item, (tuple, list)) else validate.describe(item)
+    validate.fail(f"each batch of {iter_name}", "a pair (X, y)", item, error=TypeError, got=count,
+                  hint="yield (X, y) only; keep other values out of the batches")
+
+
 def _check_scores(y_hat: object, y: torch.Tensor) -> None:
-    if not isinstance(y_hat, torch.Tensor) or y_hat.ndim != 2 or len(y_hat) != len(y):
+    """The net's output on the first batch, before any loss sees it: one row of at least two class
+    scores per example."""
+    if isinstance(y_hat, (tuple, list)):
         validate.fail("net(X)", f"class scores shaped (batch, num_classes) = ({len(y)}, ...)", y_hat,
-                      hint="end the net with a layer of num_classes outputs (and flatten first)")
+                      error=TypeError, got=f"a {type(y_hat).__name__} of {len(y_hat)}",
+                      hint="the net returns several values (e.g. auxiliary outputs): return the "
+                           "scores alone, or wrap the net so it does")
+    if not isinstance(y_hat, torch.Tensor) or y_hat.ndim != 2 or len(y_hat) != len(y):
+        hint = "end the net with a layer of num_classes outputs (and flatten first)"
+        if isinstance(y_hat, torch.Tensor) and y_hat.ndim == 4 and y_hat.shape[2:] == (1, 1):
+            hint = "the scores still have 1 x 1 spatial axes: end the net with nn.Flatten()"
+        validate.fail("net(X)", f"class scores shaped (batch, num_classes) = ({len(y)}, ...)", y_hat,
+                      hint=hint)
+    if y_hat.shape[1] < 2:
+        validate.fail("net(X)", "at least two class scores per example", y_hat,
+                      hint="with one score the argmax is always class 0; give the last layer "
+                           "num_classes outputs")
+    if not y_hat.is_floating_point():
+        validate.fail("net(X)", "floating-point class scores", y_hat, error=TypeError)
+
+
+def _check_labels(y: torch.Tensor, y_hat: torch.Tensor, iter_name: str, batch: int) -> None:
+    """Labels must be class indices of the net's scores: refused by name, with the batch. Reads the
+    labels on the host: called on a pass's first batch, and where the loss refused a batch."""
+    num_classes = y_hat.shape[1]
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= num_classes:
+        bad = low if low < 0 else high
+        validate.fail(f"the labels y of {iter_name}", f"class indices in 0..{num_classes - 1} "
+                      f"(the net gives {num_classes} scores)", y,
+                      got=f"label {bad} in batch {batch + 1}",
+                      hint="give the net's last layer one output per class, or fix the labels")
 
 
 def evaluate_accuracy(data_iter: Iterable, net: Callable,
@@ -123,7 +162,8 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable,
     """Fraction of correct predictions over `data_iter`, in eval mode and without gradients; the
     net's train/eval mode is restored afterwards. `device` defaults to the net's. `precision`
     (keyword only) is chosen as in `train_ch5`, so the result agrees with the loop's own test
-    accuracy (02_softmax_regression)."""
+    accuracy. A function-style net with an `is_training` parameter (the classic scratch dropout
+    net) is called with `is_training=False`, as the classic helper did (02_softmax_regression)."""
     _check_net(net)
     _check_iterable("data_iter", data_iter)
     device = _net_device(net) if device is None else get_device(device)
@@ -135,19 +175,26 @@ def _accuracy(data_iter: Iterable, net: Callable, device: torch.device, iter_nam
     was_training = getattr(net, "training", None)
     if isinstance(net, nn.Module):
         net.eval()
+    # The classic helper tests a function-style net that takes `is_training` (a scratch dropout
+    # net) with is_training=False, so dropout is off while testing; so does this one.
+    extra = {"is_training": False} if _takes_is_training(net) else {}
     correct = torch.zeros((), dtype=torch.int64, device=device)
+    out_of_range = torch.zeros((), dtype=torch.int64, device=device)
     count = 0
     try:
         with torch.no_grad():
-            for batch, (X, y) in enumerate(_moved(data_iter, device)):
+            for batch, item in enumerate(_moved(data_iter, device)):
+                X, y = _pair(item, iter_name)
                 if batch == 0:
                     _check_batch(X, y, iter_name)
                 X, y = precision.batch(X.to(device)), y.to(device)
                 with precision.autocast():
-                    y_hat = net(X)
+                    y_hat = net(X, **extra)
                 if batch == 0:
                     _check_scores(y_hat, y)
+                    _check_labels(y, y_hat, iter_name, batch)
                 correct += _correct(y_hat, y)
+                out_of_range += ((y < 0) | (y >= y_hat.shape[1])).sum()
                 count += len(y)
     finally:
         if isinstance(net, nn.Module):
@@ -155,7 +202,21 @@ def _accuracy(data_iter: Iterable, net: Callable, device: torch.device, iter_nam
     if count == 0:
         validate.fail(iter_name, "an iterable that yields at least one batch", data_iter,
                       hint="it yielded none (an empty list, or a generator already used up?)")
+    if int(out_of_range):
+        validate.fail(f"the labels y of {iter_name}", f"class indices in 0..{y_hat.shape[1] - 1} "
+                      f"(the net gives {y_hat.shape[1]} scores)", None,
+                      got=f"{int(out_of_range)} labels outside that range",
+                      hint="an accuracy over them would mean nothing")
     return correct.item() / count
+
+
+def _takes_is_training(net: object) -> bool:
+    if isinstance(net, nn.Module):
+        return False
+    try:
+        return "is_training" in inspect.signature(net).parameters
+    except (TypeError, ValueError):  # a builtin or C function: no keyword of ours
+        return False
 
 
 def _check_net(net: object) -> None:
@@ -167,14 +228,27 @@ def _check_iterable(name: str, data: object) -> None:
     if isinstance(data, torch.Tensor) or not isinstance(data, Iterable):
         validate.fail(name, "an iterable of (X, y) batches, such as a d2l.load_data_* loader", data,
                       error=TypeError)
+    if (isinstance(data, (tuple, list)) and len(data) == 2
+            and all(isinstance(t, torch.Tensor) for t in data)):
+        validate.fail(name, "an iterable of (X, y) batches", data, error=TypeError,
+                      got="a single pair (X, y) of tensors",
+                      hint="for one batch wrap it in a list, [(X, y)]; for minibatches use "
+                           "d2l.data_iter or d2l.InMemoryLoader")
     if hasattr(data, "__len__") and len(data) == 0:
         validate.fail(name, "an iterable that yields at least one batch", data, hint="it is empty")
+
+
+# train_ch3 refuses an lr this large with a mean-reducing loss and d2l.sgd: it is the classic
+# helper's lr, meant to be divided by the batch size (see train_ch3).
+CLASSIC_LR = 10.0
+EXPLODED = 100  # an epoch's mean loss this many times the first batch's (at least 0.1) diverged
 
 
 class _EpochStats:
     """Device-side sums for one epoch, plus the first batch whose loss was not finite."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device, first_loss: torch.Tensor | None):
+        self.first_loss = first_loss  # the run's first batch's mean loss, once there is one
         self.loss = torch.zeros((), device=device)
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         self.first_bad = torch.full((), -1, dtype=torch.int64, device=device)
@@ -187,6 +261,8 @@ class _EpochStats:
         self.count += len(y)
         bad = (self.first_bad < 0) & ~torch.isfinite(loss_sum)
         self.first_bad = torch.where(bad, batch, self.first_bad)
+        if self.first_loss is None:
+            self.first_loss = loss_sum / len(y)
 
     def finish(self, epoch: int, num_batches: int) -> tuple[float, float]:
         """Read the sums once; raise if some batch's loss was not finite."""
@@ -198,7 +274,45 @@ class _EpochStats:
         if self.count == 0:
             validate.fail("train_iter", "an iterable that yields at least one batch", None,
                           hint="it yielded none (a generator already used up?)")
-        return self.loss.item() / self.count, self.correct.item() / self.count
+        mean_loss = self.loss.item() / self.count
+        start = max(float(self.first_loss), 0.1)
+        if mean_loss > EXPLODED * start:
+            raise TrainingDiverged(
+                f"training diverged: the mean loss of epoch {epoch} is {mean_loss:.4g}, over "
+                f"{EXPLODED} times the first batch's {float(self.first_loss):.4g}; the loss "
+                "explodes without becoming NaN: lower the learning rate")
+        return mean_loss, self.correct.item() / self.count
+
+
+def _check_dtype(X: torch.Tensor, net: object, params: list[torch.Tensor] | None) -> None:
+    """The images must have the floating dtype of the net's weights (e.g. float64 data for a
+    float32 net is refused here, not deep inside a matmul)."""
+    weights = params if params is not None else (
+        list(net.parameters()) if isinstance(net, nn.Module) else [])
+    dtype = next((w.dtype for w in weights if w.is_floating_point()), None)
+    if dtype is not None and X.dtype != dtype:
+        validate.fail("the images X of train_iter", f"{dtype}, the dtype of the net's weights", X,
+                      error=TypeError, hint="convert the data with X.float() (or the net with "
+                      "net.float(): float64 only makes training slower)" if dtype == torch.float32
+                      else f"convert the data with X.to({dtype}) or the net with net.float()")
+
+
+def _forward(net: Callable, X: torch.Tensor, precision: precisions.Precision, batch: int,
+             train_examples: int | None) -> torch.Tensor:
+    """`net(X)` under the chosen precision; batch norm's refusal of a one-example batch is said
+    with the batch and what to do."""
+    try:
+        with precision.autocast():
+            return net(X)
+    except ValueError as err:
+        if "Expected more than 1 value per channel" not in str(err):
+            raise
+        of = f" of the {train_examples} training examples" if train_examples else ""
+        raise ValueError(
+            f"batch {batch + 1} of train_iter holds {len(X)} example, and the net's batch norm "
+            f"needs at least two per channel in training mode; choose a batch size that leaves no "
+            f"last batch of one{of}, or drop the short last batch (drop_last=True in a "
+            "torch.utils.data.DataLoader)") from None
 
 
 def _loss_sum_and_mean(loss: Callable, y_hat: torch.Tensor, y: torch.Tensor):
@@ -222,12 +336,25 @@ def _loss_sum_and_mean(loss: Callable, y_hat: torch.Tensor, y: torch.Tensor):
                      "example (e.g. nn.CrossEntropyLoss(reduction='none')) or pass an nn loss module")
 
 
+def _check_classification_loss(loss: Callable, y_hat: torch.Tensor) -> None:
+    """`nn.NLLLoss` wants log-probabilities: on raw scores it reports a loss that can be negative
+    and trains nothing sensible. Checked on the first batch."""
+    if isinstance(loss, nn.NLLLoss):
+        total = torch.logsumexp(y_hat.detach().float(), dim=1)
+        if not torch.allclose(total, torch.zeros_like(total), atol=1e-3):
+            validate.fail("loss", "a loss that takes raw class scores", loss,
+                          got="nn.NLLLoss() on scores that are not log-probabilities",
+                          hint="use nn.CrossEntropyLoss() (it applies log-softmax itself), or end "
+                               "the net with nn.LogSoftmax(dim=1)")
+
+
 def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
-         num_epochs: int, step: Callable, precision: precisions.Precision,
+         num_epochs: int, update: Callable, precision: precisions.Precision,
          optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor] | None,
          checkpoint: str | os.PathLike | None) -> History:
-    """The epoch loop shared by train_ch3 and train_ch5. `step(X, y)` updates the parameters on
-    one batch and returns `(summed loss, predictions)`. The callers have checked the arguments.
+    """The epoch loop shared by train_ch3 and train_ch5. `update(y_hat, y)` updates the parameters
+    from one batch's scores and returns the summed loss. The callers have checked the arguments;
+    the first batch of each pass and the net's first output are checked here, before any loss.
 
     Ctrl-C (KeyboardInterrupt, also what Jupyter's stop button sends) ends the run at once: one
     line says so, and the history of the epochs that finished is returned, marked `interrupted`;
@@ -252,27 +379,37 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
                                       for k in ("train_loss", "train_acc", "test_acc")))
     progress = RunProgress(run, train_iter, test_iter, device, first_epoch=first)
     num_batches = progress.num_batches or "?"
+    first_loss = None
     epoch = first - 1
     try:
         for epoch in range(first, run + 1):
             if isinstance(net, nn.Module):
                 net.train()
-            timer, stats = Timer(), _EpochStats(device)
+            timer, stats = Timer(), _EpochStats(device, first_loss)
             progress.start_epoch(epoch)
             batch = -1
-            for batch, (X, y) in enumerate(_moved(train_iter, device)):
+            for batch, item in enumerate(_moved(train_iter, device)):
+                X, y = _pair(item, "train_iter")
                 if batch == 0:
                     _check_batch(X, y, "train_iter")
+                    _check_dtype(X, net, params)
                 X = precision.batch(X.to(device, non_blocking=True))
-                y = y.to(device, non_blocking=True)
-                loss_sum, y_hat = step(X, y)
-                history.steps += 1
+                y = y.to(device, non_blocking=True).long()  # int32 labels too; a no-op for int64
+                y_hat = _forward(net, X, precision, batch, progress.train_examples)
                 if batch == 0:
                     _check_scores(y_hat, y)
+                    _check_labels(y, y_hat, "train_iter", batch)
+                try:
+                    loss_sum = update(y_hat, y)
+                except (IndexError, RuntimeError):
+                    _check_labels(y, y_hat, "train_iter", batch)  # names a label out of range
+                    raise
+                history.steps += 1
                 stats.add(batch, loss_sum, y_hat, y)
                 progress.batch_done(batch, len(y))
             progress.end_epoch(batch + 1)
             train_loss, train_acc = stats.finish(epoch, num_batches)
+            first_loss = stats.first_loss
             test_acc = _accuracy(test_iter, net, device, "test_iter", precision)
             seconds = timer.stop()
             print(f"epoch {epoch}/{run}, loss {train_loss:.4f}, train acc {train_acc:.3f}, "
@@ -311,14 +448,29 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
     used. Prints one line per epoch (examples/sec counts training examples over the epoch's whole
     time), draws live curves in Jupyter, returns the per-epoch `History` (02_softmax_regression).
 
+    The classic helper summed a loss that averages over the batch and divided by `batch_size`
+    again in `sgd`, so its notebooks pass lr = 100 with `nn.CrossEntropyLoss()`; here that is a
+    step 256 times larger. With `params` and a mean-reducing loss, an lr of `CLASSIC_LR` or more
+    is therefore refused at the call with the lr that gives the book's step (lr / batch_size).
+    An epoch whose mean loss is over `EXPLODED` times the first batch's is reported as
+    divergence, as a NaN loss is.
+
     Keyword only: `precision` ("auto", "bf16", "fp32"; see `train_ch5`) and `checkpoint`, a file
     saved after every epoch and resumed from when it exists (09_alexnet)."""
     _check_net(net)
     _check_iterable("train_iter", train_iter)
     _check_iterable("test_iter", test_iter)
+    if isinstance(loss, type):
+        validate.fail("loss", "a loss function or an instance of an nn loss", loss,
+                      error=TypeError, got=f"the class {loss.__name__}",
+                      hint=f"create one: loss={loss.__name__}()")
     if not callable(loss):
         validate.fail("loss", "a callable loss (e.g. d2l's cross_entropy or nn.CrossEntropyLoss())",
                       loss, error=TypeError)
+    if isinstance(loss, (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)):
+        validate.fail("loss", "a classification loss (train_ch3 trains a classifier on class "
+                      "labels)", loss, got=f"a regression loss, {type(loss).__name__}()",
+                      hint="use nn.CrossEntropyLoss() (or d2l's cross_entropy on probabilities)")
     validate.positive_int("num_epochs", num_epochs)
     validate.positive_int("batch_size", batch_size)
     if optimizer is not None:
@@ -334,6 +486,14 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
                              f"{missing} missing")
         params = validate.parameter_list("params", params)
         lr = validate.positive_number("lr", lr)
+        if getattr(loss, "reduction", None) == "mean" and lr >= CLASSIC_LR:
+            raise ValueError(
+                f"lr={lr:g} with a loss that averages over the batch ({type(loss).__name__} with "
+                f"reduction='mean'): d2lmini steps lr x the mean gradient, so this step is far too "
+                f"large. The classic d2l helper summed that mean loss and then divided by "
+                f"batch_size again in sgd, stepping lr x mean gradient / batch_size; the book "
+                f"chose its large lr for that. For the book's step here pass "
+                f"lr={lr:g} / {batch_size} = {lr / batch_size:.4g}")
         for i, p in enumerate(params):
             if not p.requires_grad:
                 validate.fail(f"params[{i}]", "a tensor with requires_grad=True", p,
@@ -341,10 +501,12 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
 
     device = _net_device(net)
     chosen = precisions.choose(precision, device, net)
+    checked = []
 
-    def step(X, y):
-        with chosen.autocast():
-            y_hat = net(X)
+    def update(y_hat, y):
+        if not checked:
+            _check_classification_loss(loss, y_hat)
+            checked.append(True)
         loss_sum, loss_mean = _loss_sum_and_mean(loss, y_hat.float(), y)
         if optimizer is not None:
             optimizer.zero_grad()
@@ -354,11 +516,18 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
             for p in params:
                 p.grad = None
             loss_sum.backward()
+            for i, p in enumerate(params):
+                if p.grad is None:
+                    validate.fail(f"params[{i}]", "a tensor the net's output depends on", p,
+                                  error=RuntimeError, got="a tensor that loss.backward() gave no "
+                                  "gradient", hint="train_ch3 ran backward on the loss, so net "
+                                  "does not use this tensor: is it another net's, or was the net "
+                                  "rebuilt after params was made?")
             sgd(params, lr, len(y))
-        return loss_sum, y_hat
+        return loss_sum
 
     net = chosen.prepare(net)  # as in train_ch5: the layout follows the chosen path
-    return _fit(net, train_iter, test_iter, device, num_epochs, step, chosen, optimizer, params,
+    return _fit(net, train_iter, test_iter, device, num_epochs, update, chosen, optimizer, params,
                 checkpoint)
 
 
@@ -387,16 +556,14 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
     loss = nn.CrossEntropyLoss()
     print(f"training on {device}, {chosen.describe()}")
 
-    def step(X, y):
-        with chosen.autocast():
-            y_hat = net(X)
+    def update(y_hat, y):
         l = loss(y_hat.float(), y)
         optimizer.zero_grad()
         l.backward()
         optimizer.step()
-        return l * len(y), y_hat
+        return l * len(y)
 
-    return _fit(net, train_iter, test_iter, device, num_epochs, step, chosen, optimizer, None,
+    return _fit(net, train_iter, test_iter, device, num_epochs, update, chosen, optimizer, None,
                 checkpoint)
 
 

@@ -39,9 +39,30 @@ def fail(name: str, expected: str, value: Any, hint: str = "", error: type[Excep
     raise error(message + (f"; {hint}" if hint else ""))
 
 
+def _scalar(value: Any) -> Any:
+    """A one-element tensor or numpy array as the Python number it holds; anything else as is.
+    With `_is_real`/`_is_int` below this is the one rule for a number a learner passes: a Python
+    int or float, a numpy scalar, or a one-element tensor or array; never a bool."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
+        return value.item()
+    if (type(value).__module__ == "numpy" and getattr(value, "size", None) == 1
+            and getattr(value, "dtype", None) is not None and value.dtype.kind in "iuf"):
+        return value.item()
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, _numpy_bool()))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, _numpy_bool()))
+
+
 def positive_int(name: str, value: Any) -> int:
-    """`value` as an int if it is an integer >= 1 (a Python or numpy integer, not a bool)."""
-    if isinstance(value, (bool, _numpy_bool())) or not isinstance(value, numbers.Integral):
+    """`value` as an int if it is an integer >= 1 (see `_scalar` for the forms a number takes)."""
+    value = _scalar(value)
+    if not _is_int(value):
         fail(name, "a positive int", value, error=TypeError)
     if value < 1:
         fail(name, "a positive int", value)
@@ -55,11 +76,9 @@ def _numpy_bool() -> tuple[type, ...]:
 
 
 def positive_number(name: str, value: Any) -> float:
-    """`value` as a float if it is a finite real number > 0 (a Python or numpy number, or a
-    one-element tensor)."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
-        value = value.item()
-    if isinstance(value, (bool, _numpy_bool())) or not isinstance(value, numbers.Real):
+    """`value` as a float if it is a finite real number > 0."""
+    value = _scalar(value)
+    if not _is_real(value):
         fail(name, "a positive number", value, error=TypeError)
     if not math.isfinite(value) or value <= 0:
         fail(name, "a finite positive number", value)
@@ -68,7 +87,8 @@ def positive_number(name: str, value: Any) -> float:
 
 def fraction(name: str, value: Any) -> float:
     """`value` as a float if it is a real number in [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    value = _scalar(value)
+    if not _is_real(value):
         fail(name, "a number in [0, 1]", value, error=TypeError)
     if not 0 <= value <= 1:
         fail(name, "a number in [0, 1]", value)
@@ -127,23 +147,30 @@ def one_of(name: str, value: Any, choices: Iterable[Any]) -> Any:
 
 
 def non_negative_int(name: str, value: Any) -> int:
-    """`value` if it is an int >= 0 (not a bool): an index, a seed."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """`value` as an int if it is an integer >= 0: an index, a seed."""
+    value = _scalar(value)
+    if not _is_int(value):
         fail(name, "a non-negative int", value, error=TypeError)
     if value < 0:
         fail(name, "a non-negative int", value)
-    return value
+    return int(value)
 
 
 def finite_number(name: str, value: Any) -> float:
-    """`value` as a float if it is a finite real number of any sign (a one-element tensor is
-    accepted)."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """`value` as a float if it is a finite real number of any sign."""
+    value = _scalar(value)
+    if not _is_real(value):
         fail(name, "a real number", value, error=TypeError)
     if not math.isfinite(value):
         fail(name, "a finite number", value)
+    return float(value)
+
+
+def real_number(name: str, value: Any) -> float:
+    """`value` as a float if it is a real number, infinities and NaN included."""
+    value = _scalar(value)
+    if not _is_real(value):
+        fail(name, "a real number", value, error=TypeError)
     return float(value)
 
 
@@ -176,9 +203,11 @@ def image_size(name: str, value: Any) -> tuple[int, int] | None:
     expected = "None, a positive int or a pair of positive ints"
     if value is None:
         return None
-    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-            and all(isinstance(s, int) and not isinstance(s, bool) for s in pair)):
+    value = _scalar(value)
+    pair = (value, value) if _is_int(value) else value
+    if isinstance(pair, (tuple, list)):
+        pair = tuple(_scalar(s) for s in pair)
+    if not (isinstance(pair, tuple) and len(pair) == 2 and all(_is_int(s) for s in pair)):
         fail(name, expected, value, error=TypeError)
     if min(pair) < 1:
         fail(name, expected, value)

@@ -729,3 +729,26 @@ def test_a_named_partial_folder_says_what_to_do(tiny_set):
     with pytest.raises(d2l.DataNotFoundError, match=r"missing t10k-labels-idx1-ubyte\. Put the "
                        r"missing files there too"):
         d2l.load_data_fashion_mnist(8, root=folder)
+
+
+def test_channels_last_images_are_refused_not_resized_on_the_wrong_axes():
+    images = torch.zeros(4, 28, 28, 1, dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"images must be shaped \(N, C, H, W\).*permute\(0, 3, 1, 2\)"):
+        d2l.InMemoryLoader(images, torch.zeros(4, dtype=torch.long), 2, False, resize=32)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_editing_a_batch_in_place_leaves_the_data_set_alone(shuffle):
+    labels = torch.arange(8) % 10
+    loader = d2l.InMemoryLoader(torch.zeros(8, 4, 4, dtype=torch.uint8), labels.clone(), 4, shuffle)
+    for X, y in loader:
+        y[y > 4] = 0
+        X += 1
+    assert torch.equal(loader.labels, labels) and int(loader.images.max()) == 0
+
+
+@pytest.mark.parametrize("size", [np.int64(32), torch.tensor(32), (np.int32(32), 32)])
+def test_resize_takes_numbers_as_learners_write_them(tiny_set, size):
+    folder, _ = tiny_set
+    X, _ = next(iter(d2l.load_data_fashion_mnist(8, resize=size, root=folder)[1]))
+    assert X.shape == (8, 1, 32, 32)

@@ -90,15 +90,21 @@ def test_corr2d_on_uint8_does_not_wrap_around():
     X = torch.full((3, 3), 20, dtype=torch.uint8)
     K = torch.full((2, 2), 20, dtype=torch.uint8)
     Y = d2l.corr2d(X, K)
-    assert Y.dtype == torch.int64 and torch.equal(Y, torch.full((2, 2), 1600))
+    assert Y.dtype == torch.float32 and torch.equal(Y, torch.full((2, 2), 1600.0))
+
+
+def test_corr2d_on_integers_returns_float32_as_the_classic_helper():
+    Y = d2l.corr2d(torch.arange(9).reshape(3, 3), torch.tensor([[0, 1], [2, 3]]))
+    assert Y.dtype == torch.float32  # the classic corr2d fills a float32 torch.zeros
+    assert torch.equal(Y, torch.tensor([[19.0, 25.0], [37.0, 43.0]]))
 
 
 def test_corr2d_on_mixed_small_integers_and_bools_counts_right():
     X = torch.full((2, 3), -100, dtype=torch.int8)
     K = torch.full((1, 2), 200, dtype=torch.uint8)  # int8 x uint8 computes in int16: overflow
-    assert torch.equal(d2l.corr2d(X, K), torch.full((2, 2), -40000))
+    assert torch.equal(d2l.corr2d(X, K), torch.full((2, 2), -40000.0))
     B = torch.ones(3, 3, dtype=torch.bool)
-    assert torch.equal(d2l.corr2d(B, B[:2, :2]), torch.full((2, 2), 4))  # not True
+    assert torch.equal(d2l.corr2d(B, B[:2, :2]), torch.full((2, 2), 4.0))  # not True
 
 
 def test_corr2d_keeps_floating_dtypes():

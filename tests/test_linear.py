@@ -352,3 +352,23 @@ def test_squared_loss_pairs_column_and_row_labels():
         torch.testing.assert_close(d2l.squared_loss(y_hat, y), torch.tensor([[0.0], [0.0], [0.5]]))
     torch.testing.assert_close(d2l.squared_loss(torch.tensor([1.0, 2.0]), torch.tensor([[2.0], [2.0]])),
                                torch.tensor([0.5, 0.0]))
+
+
+# ---- one rule for numbers (issue 18 item 14): numpy scalars and 0-d tensors everywhere ----
+
+def test_numbers_as_learners_write_them_are_taken_everywhere(monkeypatch):
+    import numpy as np
+    w = torch.tensor([2.0, -3.4])
+    X, y = d2l.synthetic_data(w, np.float64(4.2), np.int64(10))
+    assert X.shape == (10, 2)
+    torch.testing.assert_close(d2l.linreg(X, w, np.float32(4.2)), d2l.linreg(X, w, 4.2))
+    d2l.set_seed(np.int64(3))
+    a = torch.rand(1)
+    d2l.set_seed(3)
+    assert torch.equal(a, torch.rand(1))
+    monkeypatch.setenv("D2LMINI_PROFILE", "full")
+    history = {"test_acc": [0.9], "train_loss": [0.1], "train_acc": [0.9], "seconds": [1.0]}
+    assert d2l.check_accuracy(history, np.float64(0.8)) == 0.9
+    for bad in (True, np.bool_(True), "0.8"):
+        with pytest.raises(TypeError):
+            d2l.check_accuracy(history, bad)

@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import d2lmini as d2l  # noqa: E402
+from d2lmini import plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +119,65 @@ def test_d2l_plt_is_pyplot_imported_only_on_first_use():
             "import matplotlib.pyplot as plt; print(before, d2l.plt is plt)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+# ---- round 2 (issue 18): nothing silently wrong in semilogy and Animator ----
+
+def test_semilogy_with_half_of_the_second_curve_is_refused():
+    x = [1, 2, 3]
+    with pytest.raises(ValueError, match="y2_vals must be given too, since x2_vals is"):
+        d2l.semilogy(x, x, "x", "y", x2_vals=x)
+    with pytest.raises(ValueError, match="x2_vals must be given too, since y2_vals is"):
+        d2l.semilogy(x, x, "x", "y", y2_vals=x)
+
+
+class Handle:
+    def __init__(self):
+        self.updates = 0
+
+    def update(self, fig):
+        self.updates += 1
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """Pretend to be inside Jupyter: the display handle only counts its updates."""
+    import IPython.display
+    monkeypatch.setattr(plotting, "_in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda fig, display_id: Handle())
+
+
+def test_animator_outside_jupyter_says_so():
+    with pytest.raises(RuntimeError, match="Animator draws live curves in a Jupyter notebook"):
+        d2l.Animator(3)
+    assert d2l.Animator.in_notebook(3) is None
+
+
+def test_animator_takes_one_legend_string_as_one_curve(notebook):
+    animator = d2l.Animator(3, legend="loss")
+    assert [line.get_label() for line in animator.lines] == ["loss"]
+    animator.add(1, 0.5)  # a bare number for the one curve
+    animator.add(2, np.float32(float("inf")))  # drawn as a gap, the axes stay finite
+    assert animator.ys == [[0.5, float("inf")]] and animator.handle.updates == 2
+    assert all(np.isfinite(animator.ax.get_ylim()))
+
+
+def test_animator_refuses_values_that_do_not_match_its_curves(notebook):
+    animator = d2l.Animator(3)
+    with pytest.raises(ValueError, match=r"ys must be one value per curve \(3: train loss, train "
+                                         r"acc, test acc\), got 2 value"):
+        animator.add(1, (0.5, 0.9))
+    with pytest.raises(TypeError, match=r"ys\[0\] must be a real number"):
+        animator.add(1, ("0.5", 0.9, 0.8))
+    with pytest.raises(TypeError, match="num_epochs must be a positive int, got '10'"):
+        d2l.Animator("10")
+    with pytest.raises(TypeError, match="legend must be a string or a non-empty list"):
+        d2l.Animator(3, legend=[1, 2])
+
+
+def test_class_names_of_one_hot_rows_are_refused():
+    y = torch.tensor([3, 7])
+    with pytest.raises(ValueError, match=r"labels must be class indices, one per example.*"
+                                         r"argmax\(dim=1\)"):
+        d2l.get_fashion_mnist_labels(torch.nn.functional.one_hot(y, 10))  # 20 names before
+    assert d2l.get_fashion_mnist_labels(y) == ["dress", "sneaker"]

@@ -379,3 +379,150 @@ def test_estimate_is_printed_once_and_warns_on_long_cpu_runs(capsys, monkeypatch
     assert "that is long on a CPU" in out
     # the quick profile is named with its cost measured here: one epoch of this run
     assert "`%env D2LMINI_PROFILE=quick` before the first import: all the data, 1 epoch, about" in out
+
+
+# ---- round 2 (issue 18): the net's output is checked before the loss, every mistake named ----
+
+class Reshaped(nn.Module):
+    """Wraps a (B, 2) -> (B, 3) linear net and reshapes or repackages its scores."""
+
+    def __init__(self, how):
+        super().__init__()
+        self.linear, self.how = nn.Linear(2, 3), how
+
+    def forward(self, X):
+        scores = self.linear(X)
+        return {"4d": lambda: scores[:, :, None, None], "flat": lambda: scores[:, 0],
+                "tuple": lambda: (scores, scores), "one": lambda: scores[:, :1]}[self.how]()
+
+
+@pytest.mark.parametrize("how, error, match", [
+    ("4d", ValueError, r"net\(X\) must be class scores.*1 x 1 spatial axes: end the net with nn.Flatten"),
+    ("flat", ValueError, r"net\(X\) must be class scores shaped \(batch, num_classes\)"),
+    ("tuple", TypeError, r"net\(X\) must be class scores.*got a tuple of 2.*several values"),
+    ("one", ValueError, r"net\(X\) must be at least two class scores.*always class 0"),
+])
+@pytest.mark.parametrize("loop", ["ch3", "ch5", "eval"])
+def test_net_output_is_checked_before_the_loss(how, error, match, loop):
+    data = blobs()
+    net = Reshaped(how)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(error, match=match):
+        if loop == "ch3":
+            d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 1, 16, optimizer=opt)
+        elif loop == "ch5":
+            d2l.train_ch5(net, data, data, 16, opt, "cpu", 1)
+        else:
+            d2l.evaluate_accuracy(data, net)
+
+
+@pytest.mark.parametrize("bad_batch", [0, 5])
+def test_labels_out_of_range_are_named_with_their_batch(bad_batch):
+    data = blobs()
+    X, y = data[bad_batch]
+    data[bad_batch] = (X, torch.where(y == 2, 3, y))  # a label 3 for 3 scores
+    net, opt = linear_and_sgd()
+    with pytest.raises(ValueError, match=rf"class indices in 0..2.*label 3 in batch {bad_batch + 1}"):
+        d2l.train_ch3(net, data, blobs(), nn.CrossEntropyLoss(), 1, 16, optimizer=opt)
+    with pytest.raises(ValueError, match=r"labels y of data_iter must be class indices in 0..2"):
+        d2l.evaluate_accuracy(data, net)  # silently 0.03 before
+
+
+def test_float64_data_or_a_double_net_is_named():
+    data = blobs()
+    net, opt = linear_and_sgd()
+    with pytest.raises(TypeError, match=r"images X of train_iter must be torch.float32, the dtype "
+                                        r"of the net's weights.*X.float\(\)"):
+        d2l.train_ch5(net, [(X.double(), y) for X, y in data], data, 16, opt, "cpu", 1)
+    net.double()
+    with pytest.raises(TypeError, match="must be torch.float64"):
+        d2l.train_ch5(net, data, data, 16, opt, "cpu", 1)
+
+
+def test_int32_labels_train():
+    data = [(X, y.int()) for X, y in blobs()]
+    net, opt = linear_and_sgd()
+    history = d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 2, 16, optimizer=opt)
+    assert history["test_acc"][-1] > 0.9
+
+
+def test_a_single_pair_or_batches_of_three_are_named():
+    X, y = torch.cat([b[0] for b in blobs()]), torch.cat([b[1] for b in blobs()])
+    net, opt = linear_and_sgd()
+    with pytest.raises(TypeError, match=r"train_iter must be an iterable of \(X, y\) batches, got a "
+                                        r"single pair.*\[\(X, y\)\]"):
+        d2l.train_ch3(net, (X, y), (X, y), nn.CrossEntropyLoss(), 1, 16, optimizer=opt)
+    triples = [(X, y, torch.zeros(len(y))) for X, y in blobs()]
+    with pytest.raises(TypeError, match=r"each batch of train_iter must be a pair \(X, y\), got 3 items"):
+        d2l.train_ch3(net, triples, blobs(), nn.CrossEntropyLoss(), 1, 16, optimizer=opt)
+
+
+def test_wrong_losses_are_named_at_the_call():
+    data = blobs()
+    net, opt = linear_and_sgd()
+    with pytest.raises(TypeError, match=r"loss must be .*got the class CrossEntropyLoss; create "
+                                        r"one: loss=CrossEntropyLoss\(\)"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss, 1, 16, optimizer=opt)
+    with pytest.raises(ValueError, match=r"loss must be a classification loss.*MSELoss"):
+        d2l.train_ch3(net, data, data, nn.MSELoss(), 1, 16, optimizer=opt)
+    with pytest.raises(ValueError, match=r"nn.NLLLoss\(\) on scores that are not log-probabilities"):
+        d2l.train_ch3(net, data, data, nn.NLLLoss(), 1, 16, optimizer=opt)
+    logsoftmax = nn.Sequential(nn.Linear(2, 3), nn.LogSoftmax(dim=1))
+    d2l.train_ch3(logsoftmax, data, data, nn.NLLLoss(), 1, 16,
+                  optimizer=torch.optim.SGD(logsoftmax.parameters(), lr=0.1))  # the right use
+
+
+def test_params_the_net_does_not_use_are_named():
+    data = blobs()
+    net = nn.Linear(2, 3)
+    stray = torch.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"params\[2\] must be a tensor the net's output depends "
+                                           r"on.*another net's"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(reduction="none"), 1, 16,
+                      params=[*net.parameters(), stray], lr=0.1)
+
+
+def test_a_batch_norm_net_with_a_last_batch_of_one_is_explained():
+    X, y = torch.cat([b[0] for b in blobs(n=33)]), torch.cat([b[1] for b in blobs(n=33)])
+    data = [(X[i:i + 16], y[i:i + 16]) for i in range(0, 33, 16)]  # 16, 16, 1
+    net = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    with pytest.raises(ValueError, match=r"batch 3 of train_iter holds 1 example.*batch norm.*"
+                                         r"drop_last=True"):
+        d2l.train_ch5(net, data, data, 16, torch.optim.SGD(net.parameters(), lr=0.1), "cpu", 1)
+
+
+def test_the_classic_learning_rate_with_a_mean_loss_stops_with_the_explanation():
+    data = blobs()
+    net = nn.Linear(2, 3)
+    with pytest.raises(ValueError, match=r"lr=100 with a loss that averages.*classic d2l helper.*"
+                                         r"lr=100 / 256 = 0.3906"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 1, 256,
+                      params=list(net.parameters()), lr=100.0)
+    # the same lr on a per-example loss is the classic step too: not refused by this rule
+    other = nn.Linear(2, 3)
+    with pytest.raises(d2l.TrainingDiverged):
+        d2l.train_ch3(other, [(X * 1e3, y) for X, y in data], data,
+                      nn.CrossEntropyLoss(reduction="none"), 3, 16,
+                      params=list(other.parameters()), lr=100.0)
+
+
+def test_a_loss_that_explodes_without_nan_is_divergence():
+    data = [(X * 1e3, y) for X, y in blobs()]
+    net = nn.Linear(2, 3)
+    with pytest.raises(d2l.TrainingDiverged, match=r"over 100 times the first batch's"):
+        d2l.train_ch3(net, data, data, nn.CrossEntropyLoss(), 3, 16,
+                      optimizer=torch.optim.SGD(net.parameters(), lr=10.0))
+
+
+def test_evaluate_accuracy_tests_a_classic_function_net_with_is_training_false():
+    data = blobs()
+    linear = nn.Linear(2, 3)
+    calls = []
+
+    def net(X, is_training=True):  # the classic scratch dropout net's signature
+        calls.append(is_training)
+        return linear(X) if not is_training else torch.zeros(len(X), 3)
+
+    acc = d2l.evaluate_accuracy(data, net)
+    assert calls and not any(calls)
+    assert acc == d2l.evaluate_accuracy(data, linear)
