@@ -10,7 +10,7 @@ from . import validate
 
 
 def try_gpu(i: int = 0) -> torch.device:
-    """CUDA device `i` if there is one, else Apple's MPS, else the CPU (08_lenet)."""
+    """CUDA device `i` if there is one, else Apple's MPS, else the CPU (06_convolutions)."""
     validate.non_negative_int("i", i)
     if torch.cuda.is_available() and i < torch.cuda.device_count():
         return torch.device(f"cuda:{i}")

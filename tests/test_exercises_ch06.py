@@ -15,8 +15,13 @@ def stub(*args):
 
 # 06.1 transposed convolution output size
 
-def test_conv_transpose_output_size_reference_passes(capsys):
-    check_conv_transpose_output_size(lambda n, k, p, s: (n - 1) * s - 2 * p + k)
+@pytest.mark.parametrize("right", [
+    lambda n, k, p, s: (n - 1) * s - 2 * p + k,
+    lambda n, k, p, s: float((n - 1) * s - 2 * p + k),          # a whole number as a float
+    lambda n, k, p, s: torch.tensor((n - 1) * s - 2 * p + k),   # or as a one-element tensor
+])
+def test_conv_transpose_output_size_references_pass(capsys, right):
+    check_conv_transpose_output_size(right)
     assert "06.1 transposed convolution output size: correct" in capsys.readouterr().out
 
 
@@ -30,7 +35,8 @@ def test_conv_transpose_output_size_stub_is_not_attempted(capsys):
     (lambda n, k, p, s: (n - 1) * s + k + 2 * p, "crops 2p rows instead of adding them"),
     (lambda n, k, p, s: n * s - 2 * p, "only the size of the upsampled grid"),
     (lambda n, k, p, s: (n - 1) * s - 2 * p + k - 1, "off by one"),
-    (lambda n, k, p, s: (n - 1) * s - 2 * p + k + 0.0, "of type float"),
+    (lambda n, k, p, s: (n - 1) * s - 2 * p + k + 0.5, "a count is a whole number"),
+    (lambda n, k, p, s: str((n - 1) * s - 2 * p + k), "a count is a whole number"),
 ])
 def test_conv_transpose_output_size_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -97,8 +103,14 @@ def input_window(layers, i):
     return first, last
 
 
-def test_input_window_reference_passes(capsys):
-    check_input_window(input_window)
+@pytest.mark.parametrize("right", [
+    input_window,
+    lambda layers, i: list(input_window(layers, i)),
+    lambda layers, i: torch.tensor(input_window(layers, i)),
+    lambda layers, i: tuple(float(r) for r in input_window(layers, i)),
+])
+def test_input_window_references_pass(capsys, right):
+    check_input_window(right)
     assert "06.3 input window of a unit: correct" in capsys.readouterr().out
 
 
@@ -148,6 +160,7 @@ def shifted(layers, i):
     (no_reach, "its last row is k - 1 below its first"),
     (shifted, "the window is shifted"),
     (lambda layers, i: input_window(layers, i)[0], "return a pair"),
+    (lambda layers, i: (input_window(layers, i)[0] + 0.5, input_window(layers, i)[1]), "whole numbers"),
 ])
 def test_input_window_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

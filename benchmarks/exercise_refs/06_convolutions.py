@@ -1,4 +1,4 @@
-"""Reference results for exercise 8 of notebooks/06_convolutions: the tiny CNN of section 6.9
+"""Reference results for exercise 8 of notebooks/06_convolutions: the tiny CNN of section 9
 with max pooling, average pooling, or a 2x2 stride-2 convolution in place of each pooling layer.
 
 Everything else is the notebook's: Adam, learning rate 0.01, batch 256, 5 epochs. To keep the run
@@ -36,7 +36,7 @@ def split() -> tuple[d2l.InMemoryLoader, d2l.InMemoryLoader]:
 
 
 def tiny_cnn(downsample) -> nn.Sequential:
-    """Section 6.9's net; `downsample(channels)` replaces each 2x2 max pooling."""
+    """Section 9's net; `downsample(channels)` replaces each 2x2 max pooling."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(), downsample(6),
         nn.Conv2d(6, 16, kernel_size=3), nn.ReLU(), downsample(16),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, require, whole_number
 
 __all__: list[str] = ["check_conv_transpose_output_size", "check_corr2d_padded",
                       "check_input_window"]
@@ -47,14 +46,11 @@ def check_conv_transpose_output_size(conv_transpose_output_size: Callable[[int, 
         layer = nn.ConvTranspose2d(1, 1, k, stride=s, padding=p, bias=False)
         with torch.no_grad():
             want = layer(torch.zeros(1, 1, n, n)).shape[-1]
-        got = call(conv_transpose_output_size, n, k, p, s)
+        case = f"conv_transpose_output_size(n={n}, k={k}, p={p}, s={s})"
+        got = whole_number(call(conv_transpose_output_size, n, k, p, s), case)
         if got != want:
-            raise ExerciseFailed(
-                f"conv_transpose_output_size(n={n}, k={k}, p={p}, s={s}) returned {got!r}, but "
-                f"nn.ConvTranspose2d gives {want}: {_transpose_hint(got, n, k, p, s)}")
-        require(isinstance(got, int) and not isinstance(got, bool),
-                f"conv_transpose_output_size(n={n}, k={k}, p={p}, s={s}) returned {got!r} of "
-                f"type {type(got).__name__}: a number of rows is an int")
+            raise ExerciseFailed(f"{case} returned {got!r}, but nn.ConvTranspose2d gives {want}: "
+                                 f"{_transpose_hint(got, n, k, p, s)}")
     return f"{len(_TRANSPOSE_CASES)} cases against nn.ConvTranspose2d"
 
 
@@ -111,6 +107,15 @@ def _window(layers: list[tuple[int, int, int]], i: int, pad: bool = True, stride
     return first, last
 
 
+def _row(row: object, case: str) -> int:
+    """One row number of the learner's pair, as an int; feedback when it is not a whole number."""
+    try:
+        return whole_number(row, case)
+    except ExerciseFailed:
+        raise ExerciseFailed(f"{case} gave the row {row!r}: rows are numbered by whole numbers "
+                             "(-1, 0, 1, ...)") from None
+
+
 @exercise("06.3 input window of a unit")
 def check_input_window(input_window: Callable[[list[tuple[int, int, int]], int], tuple[int, int]]
                        ) -> str:
@@ -120,9 +125,11 @@ def check_input_window(input_window: Callable[[list[tuple[int, int, int]], int],
     for layers, i in _WINDOW_CASES:
         want = _window(layers, i)
         got = call(input_window, [tuple(layer) for layer in layers], i)
-        require(isinstance(got, (tuple, list)) and len(got) == 2,
+        require(isinstance(got, (tuple, list)) and len(got) == 2
+                or isinstance(got, torch.Tensor) and got.numel() == 2,
                 f"input_window({layers}, {i}) returned {got!r}: return a pair (first, last)")
-        got = tuple(got)
+        got = tuple(_row(row, f"input_window({layers}, {i})")
+                    for row in (got.flatten() if isinstance(got, torch.Tensor) else got))
         if got == want:
             continue
         if got == _window(layers, i, pad=False):

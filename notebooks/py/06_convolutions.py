@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. Convolutions
+# # 06 · Convolutions
 #
 # Up to now every image was flattened into a long vector and fed to dense layers. That throws
 # away the one thing we know for sure about pictures: nearby pixels belong together, and a shoe
@@ -33,7 +33,7 @@ import torch.nn.functional as F
 d2l.use_svg_display()
 
 # %% [markdown]
-# ## 6.1 Why not dense layers?
+# ## 1. Why not dense layers?
 #
 # Take a modest colour photo of $200\times 200$ pixels. Flattened, it is a vector of
 # $200\cdot 200\cdot 3 = 120\,000$ numbers. A single dense layer with 1000 hidden units needs a
@@ -55,11 +55,32 @@ assert d2l.num_params(conv) == 64 * 3 * 3 * 3 + 64
 
 # %% [markdown]
 # The convolutional layer has 1792 parameters, and that number does not depend on the image
-# size at all. Two assumptions buy this saving:
+# size at all. The two layers do not compute the same amount, though: the dense layer has 1000
+# outputs, while the convolution, 64 filters at each of the $198 \times 198$ positions where a
+# $3\times 3$ window fits, has $64 \cdot 198 \cdot 198 \approx 2.5$ million. For a fair count we
+# ask what it takes to produce the convolution's 2.5 million outputs, changing one assumption at
+# a time:
 #
-# * **locality**: an output unit looks only at a small window of the input (here $3\times 3$);
-# * **weight sharing**: the *same* window weights are used at every position.
-#
+# * a **dense** layer, every output connected to all 120 000 inputs: $120\,000 + 1$ parameters
+#   per output, $3 \cdot 10^{11}$ in all;
+# * **locality**: each output looks only at a small window of the input, $3\times 3$ pixels by
+#   3 channels. A *locally connected* layer, with its own 27 weights and a bias for every output,
+#   needs $28$ per output, 70 million in all;
+# * **weight sharing**: the *same* window weights are used at every position. That is the
+#   convolution: 28 parameters per filter, 1792 in all, whatever the size of the image.
+
+# %%
+outputs = nn.Conv2d(3, 64, kernel_size=3, device="meta")(torch.empty(1, 3, 200, 200, device="meta")).numel()
+counts = {"dense, same outputs": outputs * (200 * 200 * 3 + 1),
+          "locally connected": outputs * (3 * 3 * 3 + 1),
+          "convolution": d2l.num_params(conv)}
+for name, count in counts.items():
+    print(f"{name:20s} {count:>16,} parameters for {outputs:,} outputs")
+assert outputs == 64 * 198 * 198  # 2.5 million
+assert round(counts["dense, same outputs"], -11) == 3 * 10**11
+assert round(counts["locally connected"], -7) == 7 * 10**7
+
+# %% [markdown]
 # Weight sharing has a consequence we can check directly: shifting the input shifts the output
 # by the same amount (*translation equivariance*). A feature detector that finds a collar in the
 # top-left corner finds it in the bottom-right too.
@@ -73,7 +94,7 @@ Y, Y_shifted = d2l.corr2d(X, K), d2l.corr2d(X_shifted, K)
 torch.testing.assert_close(Y_shifted[:, 2:], Y[:, :-2])  # the output moved by two pixels too
 
 # %% [markdown]
-# ## 6.2 Cross-correlation and convolution
+# ## 2. Cross-correlation and convolution
 #
 # A "convolutional" layer slides a kernel $\mathbf K$ of size $k_h\times k_w$ over the input
 # $\mathbf X$ and, at every position, takes the sum of the elementwise products with the window
@@ -144,7 +165,7 @@ torch.testing.assert_close(d2l.corr2d(impulse, K), K.flip(0, 1))
 # convolutional one would learn. Deep-learning libraries, PyTorch included, compute
 # cross-correlation and call it convolution; so will we from here on.
 #
-# ## 6.3 Detecting and learning an edge
+# ## 3. Detecting and learning an edge
 #
 # A tiny kernel already does something useful. Our image is a bright rectangle on a dark
 # background. The kernel $[1,\,-1]$ subtracts each pixel's right neighbour from it, so it
@@ -174,7 +195,7 @@ assert Y_vertical[:, 3:7].abs().sum() == 0  # flat interior: no response
 # %% [markdown]
 # Now pretend we only see the image and the edge map, not the kernel. A convolutional layer
 # with a $1\times 2$ kernel, started from random weights and trained by plain gradient descent
-# on the squared error, should *discover* $[1,-1]$. We do the update by hand (as in chapter 1)
+# on the squared error, should *discover* $[1,-1]$. We do the update by hand (as in chapter 01)
 # so nothing is hidden.
 
 # %%
@@ -197,7 +218,7 @@ assert losses[-1] < 1e-3 * losses[0]
 torch.testing.assert_close(learned, K_edge, atol=1e-2, rtol=0)
 
 # %% [markdown]
-# ## 6.4 Padding and stride
+# ## 4. Padding and stride
 #
 # Two knobs control the output size.
 #
@@ -209,14 +230,14 @@ torch.testing.assert_close(learned, K_edge, atol=1e-2, rtol=0)
 #
 # ![Padding of one around a 4x4 input, a 3x3 kernel taking strides of two](../Pics/06_padding_stride.svg)
 #
-# A third knob, **dilation** $d$ (section 6.8), spreads the kernel's taps $d$ pixels apart, so a
+# A third knob, **dilation** $d$ (section 8), spreads the kernel's taps $d$ pixels apart, so a
 # kernel of size $k$ spans $d(k-1)+1$ pixels. Along one axis of length $n$, the window's first
 # position is $0$ and its last possible start is $n+2p-d(k-1)-1$; counting the starts that are
 # multiples of $s$ gives
 #
 # $$n_\text{out} = \left\lfloor \frac{n + 2p - d\,(k-1) - 1}{s} \right\rfloor + 1 .$$
 #
-# With $p=0$, $s=d=1$ this is the $n-k+1$ of section 6.2. We check the formula against the
+# With $p=0$, $s=d=1$ this is the $n-k+1$ of section 2. We check the formula against the
 # shapes real `nn.Conv2d` layers produce, over a grid of every knob, using a non-square input
 # so that height and width are tested separately.
 
@@ -248,7 +269,7 @@ for k in (1, 3, 5, 7):
     assert nn.Conv2d(1, 1, k, padding=(k - 1) // 2)(X).shape[2:] == (n_h, n_w)
 
 # %% [markdown]
-# ## 6.5 Several input and output channels
+# ## 5. Several input and output channels
 #
 # Real images have channels (red, green, blue), and hidden layers have many more. With $c_i$
 # input channels the kernel gets one $k_h\times k_w$ slice per input channel; the layer
@@ -295,7 +316,7 @@ torch.testing.assert_close(Y_matmul, F.conv2d(X[None], W)[0])
 torch.testing.assert_close(Y_matmul, corr2d_multi_in_out(X, W))
 
 # %% [markdown]
-# ## 6.6 Pooling
+# ## 6. Pooling
 #
 # A pooling layer slides a window like a convolution but has no weights: it reports the
 # **maximum** or the **average** of each window. Pooling makes the output less sensitive to
@@ -369,7 +390,7 @@ torch.testing.assert_close(X.grad[0, 0], wins)
 assert wins.sum() == 16  # one winner per output
 
 # %% [markdown]
-# ## 6.7 Receptive field
+# ## 7. Receptive field
 #
 # The **receptive field** of a unit is the patch of the *input image* it depends on. One
 # $3\times 3$ convolution sees $3\times 3$ pixels; stack a second and each of its units sees a
@@ -462,7 +483,7 @@ assert all(p.grad is None for p in net.parameters())
 
 
 # %% [markdown]
-# ## 6.8 Dilated and group convolutions
+# ## 8. Dilated and group convolutions
 #
 # **Dilated** (atrous) convolution inserts $d-1$ gaps between the kernel's taps. A $3\times 3$
 # kernel with $d=2$ covers a $5\times 5$ area with 9 weights, so the receptive field grows
@@ -506,14 +527,14 @@ pieces = [F.conv2d(X[:, t * per_group_in:(t + 1) * per_group_in],
 torch.testing.assert_close(grouped(X), torch.cat(pieces, dim=1))
 
 # %% [markdown]
-# ## 6.9 A tiny convolutional network on Fashion-MNIST
+# ## 9. A tiny convolutional network on Fashion-MNIST
 #
 # Time to see these layers learn. Two convolutions, each followed by ReLU and $2\times 2$ max
-# pooling, then `d2l.FlattenLayer` and one dense layer for the ten classes. Chapter 8 (LeNet)
+# pooling, then `d2l.FlattenLayer` and one dense layer for the ten classes. Chapter 08 (LeNet)
 # refines this design; here it is the smallest net that shows the idea.
 #
 # First the **shape walk**: push one dummy image through the layers and check every output
-# shape against the formula of section 6.4.
+# shape against the formula of section 4.
 
 # %%
 net = nn.Sequential(
@@ -536,26 +557,62 @@ assert receptive_field(net) == 12
 
 # %% [markdown]
 # The whole network has fewer than 7000 parameters, about 30 times fewer than the MLP of
-# chapter 03 with one hidden layer of 256 units on the same images. We train it with Adam through
-# `d2l.train_ch5`, on the best device `d2l.try_gpu()` finds.
+# chapter 03 with one hidden layer of 256 units on the same images.
 
 # %%
 mlp = nn.Sequential(d2l.FlattenLayer(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 print(f"tiny CNN: {d2l.num_params(net):,} parameters; MLP with 256 hidden units: {d2l.num_params(mlp):,}")
 assert d2l.num_params(net) < 7000 and d2l.num_params(mlp) > 29 * d2l.num_params(net)
 
+# %% [markdown]
+# Three tools are new here.
+#
+# * **Adam** (Kingma and Ba, 2015), `torch.optim.Adam`, replaces the plain SGD of the earlier
+#   chapters. For every parameter it keeps running averages of the gradient and of the squared
+#   gradient, and steps by the learning rate times the first over the square root of the second
+#   (plus a tiny constant against division by zero). Multiplying a parameter's gradients by a
+#   constant therefore leaves its steps almost unchanged, so one learning rate suits every layer,
+#   however large or small its gradients are.
+# * **`d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs)`** is
+#   the training loop for convolutional nets. It does what `d2l.train_ch3` of chapter 02 did with
+#   an optimizer (minibatch steps, per-epoch loss and accuracies, the progress bar, live curves,
+#   the returned history), always with the cross-entropy loss, and it first moves the net and
+#   every batch to `device`. It also picks the fastest way the hardware offers to compute
+#   convolutions (a memory layout and, where the processor supports it natively, 16-bit
+#   arithmetic); the "training on ..." line it prints says which.
+# * **`d2l.try_gpu()`** returns the device to train on: the first CUDA GPU if there is one, else
+#   Apple's MPS, else the CPU. Convolutions are costly enough that an accelerator pays off; on a
+#   machine without one the same code runs on the CPU.
+#
+# So that we can tell afterwards whether training did anything, we keep one training batch and
+# the untrained net's loss on it.
+
+# %%
 batch_size, lr, num_epochs = 256, 0.01, 5
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size)
+with torch.random.fork_rng():  # drawing a shuffled batch must not move the seed training starts from
+    X_fixed, y_fixed = next(iter(train_iter))
+with torch.no_grad():
+    loss_before = F.cross_entropy(net(X_fixed), y_fixed).item()
+
 optimizer = torch.optim.Adam(net.parameters(), lr=lr)
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(), num_epochs)
-assert all(torch.isfinite(torch.tensor(history["train_loss"])))
+
+# %%
+device = next(net.parameters()).device
+with torch.no_grad():
+    loss_after = F.cross_entropy(net(X_fixed.to(device)), y_fixed.to(device)).item()
+print(f"loss on the kept batch: {loss_before:.3f} before training, {loss_after:.3f} after")
+assert history.steps == 0 or loss_after < loss_before, "training should lower the loss on the kept batch"
 d2l.check_accuracy(history, 0.85, quick=0.81);
 
 # %% [markdown]
 # What did the first layer learn? Its six $5\times 5$ kernels, and what each makes of a test
-# image (after one epoch on 200 images in the smoke profile, after five on all of them in the
-# full one). Compare them with the edge kernel we wrote by hand in section 6.3: a kernel that
-# is positive on one side and negative on the other responds to edges across that direction.
+# image (after one epoch on 200 images in the smoke profile, one epoch on all of them in the
+# quick one, five in the full one). Compare them with the edge kernel we wrote by hand in
+# section 3: a kernel that is positive on one side and negative on the other responds to edges
+# across that direction. The six kernels share one colour scale, symmetric around zero: white is
+# zero, red positive, blue negative.
 
 # %%
 X, y = next(iter(test_iter))
@@ -569,20 +626,25 @@ fig, axes = plt.subplots(2, 7, figsize=(9, 2.8))
 axes[0, 0].imshow(X[0, 0].cpu(), cmap="gray_r")
 axes[0, 0].set_title(d2l.get_fashion_mnist_labels(y[:1])[0], fontsize=8)
 axes[1, 0].axis("off")
+m = kernels.abs().max().item()  # symmetric limits: zero sits in the middle of the colour map
 for c in range(6):
-    axes[0, c + 1].imshow(kernels[c, 0], cmap="coolwarm")
+    image = axes[0, c + 1].imshow(kernels[c, 0], cmap="coolwarm", vmin=-m, vmax=m)
     axes[0, c + 1].set_title(f"kernel {c}", fontsize=8)
     axes[1, c + 1].imshow(maps[0, c], cmap="gray_r")
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
+fig.subplots_adjust(right=0.9)
+box = axes[0, -1].get_position()  # the colour bar goes right of the kernel row, rows stay aligned
+fig.colorbar(image, cax=fig.add_axes([box.x1 + 0.015, box.y0, 0.012, box.height]), label="weight")
 plt.show()
 
 # %% [markdown]
 # ## Summary
 #
-# * Locality and weight sharing cut a layer's parameters from $10^8$ to $10^3$ and make it
-#   translation equivariant.
+# * For the same 2.5 million outputs, locality cuts a layer's parameters from $3 \cdot 10^{11}$
+#   (dense) to $7 \cdot 10^7$ (locally connected), and weight sharing to 1792 (convolution);
+#   weight sharing also makes the layer translation equivariant.
 # * Deep-learning "convolution" is cross-correlation; true convolution flips the kernel, which
 #   makes no difference once the kernel is learned.
 # * The output size is $\lfloor (n+2p-d(k-1)-1)/s\rfloor + 1$ along each axis.
@@ -626,7 +688,7 @@ def corr2d_padded(X, K, padding, stride):
 d2l.exercises.check_corr2d_padded(corr2d_padded)
 
 # %% [markdown]
-# **3. Where a unit looks.** Section 6.7 computed the *size* of a receptive field and said that
+# **3. Where a unit looks.** Section 7 computed the *size* of a receptive field and said that
 # padding only shifts it. Now find its position. Number the input rows $0, 1, \dots$ (the rows of
 # zero padding above row 0 are $-1, -2, \dots$). Write `input_window(layers, i)` that takes a
 # stack of layers as a list of `(kernel, stride, padding)` triples and returns the pair
@@ -645,14 +707,14 @@ d2l.exercises.check_input_window(input_window)
 # %% [markdown]
 # The remaining exercises are open questions.
 #
-# 4. Build the image of section 6.3 with a *diagonal* edge. What does $[1,-1]$ report? Design a
+# 4. Build the image of section 3 with a *diagonal* edge. What does $[1,-1]$ report? Design a
 #    $2\times 2$ kernel that responds to the diagonal, and learn it from the image as we did.
 # 5. Learn a $3\times 3$ kernel instead of the $1\times 2$ one from the same rectangle. Its
 #    output is $6\times 8$: which $6\times 8$ part of the edge map should it match? Does it
 #    converge to $[1,-1]$ padded with zeros? Why is the answer not unique, and how would a
 #    random-noise image change that?
-# 6. Apply `measured_receptive_field` to the trained network of 6.9, cut after its last pooling
-#    layer: `measured_receptive_field(net[:6])`. Why does it report less than
+# 6. Apply `measured_receptive_field` to the trained network of section 9, cut after its last
+#    pooling layer: `measured_receptive_field(net[:6])`. Why does it report less than
 #    `receptive_field(net)`? What do ReLU and max pooling do to the gradient paths? (Hint: which
 #    of the four units of the last $2\times 2$ pooling window passes any gradient back?) Run it a
 #    few times, on new random inputs: why does it sometimes report `(0, 0)`?
