@@ -1,6 +1,7 @@
 # Two commands, each doing its own set-up on a fresh machine and safe to repeat:
 #   make lab    set up, then JupyterLab at the repository root, opening the chapter list
 #   make test   set up, then the unit tests and every notebook (smoke profile)
+#   make reset CH=08   put chapter 08 back as the course has it (notebook and twin), losing your edits
 # A second run skips what is done: the venv is made once, the requirements are installed again
 # only when requirements.txt or pyproject.toml changed, the data is looked for before installing.
 
@@ -12,7 +13,7 @@ DATA_DIR := /usr/share/datasets/fashion-mnist
 # Extra options for JupyterLab, e.g. make lab LAB_ARGS="--ip=0.0.0.0 --port=8889"
 LAB_ARGS ?=
 
-.PHONY: lab test setup data hooks
+.PHONY: lab test setup data hooks reset
 
 lab: setup data hooks
 	@echo "== JupyterLab: the chapters are in notebooks/ (Ctrl-C here stops the server) =="
@@ -22,6 +23,15 @@ lab: setup data hooks
 test: setup data hooks
 	$(BIN)/pytest tests
 	$(BIN)/pytest --nbval-lax notebooks
+
+# A chapter is two files, the notebook and its py:percent twin (jupytext reads the cells from the
+# twin): a reset restores both, or the lab would see the twin's edits again.
+reset:
+	@if [ -z "$(CH)" ]; then echo "usage: make reset CH=08 (the chapter's two-digit number)"; exit 2; fi
+	@set -- notebooks/$(CH)_*.ipynb; if [ ! -f "$$1" ]; then \
+		echo "no chapter $(CH): give its two-digit number, e.g. make reset CH=08"; exit 2; fi; \
+	twin=notebooks/py/$$(basename "$$1" .ipynb).py; \
+	git checkout HEAD -- "$$1" "$$twin" && echo "reset $$1 and $$twin to the course's version"
 
 setup: $(INSTALLED)
 

@@ -537,7 +537,7 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
               checkpoint: str | os.PathLike | None = None) -> History:
     """Train a CNN with cross-entropy on `device` (None: the best available): moves the net and
     the batches there, prints one line per epoch (loss, train acc, test acc, seconds,
-    examples/s), draws live curves in Jupyter and returns the per-epoch `History` (08_lenet).
+    examples/s), draws live curves in Jupyter and returns the per-epoch `History` (06_convolutions).
 
     Keyword only (09_alexnet): `precision` "auto" (the default, or `$D2LMINI_PRECISION`) runs a
     conv net with bf16 autocast and channels-last batches where the device computes bf16

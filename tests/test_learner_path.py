@@ -1,76 +1,164 @@
-"""The learner's path: studying a chapter in JupyterLab leaves `git status` clean.
+"""The learner's path, through a real JupyterLab: studying a chapter leaves `git status` clean, a
+reset chapter opens, a learner's own notebook stays out of git and the tests.
 
-Runs the Makefile's own `hooks` target (nbstripout as git filter) in a scratch repository, then
-calls the post-save hook that `make lab` gives JupyterLab, as JupyterLab does after a save."""
+A scratch clone gets the Makefile's own `hooks` target (nbstripout as git filter), then `make lab`
+starts the real server with the course's `.jupyter/` settings; the tests open, save and create
+notebooks through its REST API, the calls JupyterLab's own pages make."""
 
 import json
-import runpy
+import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
-from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parent.parent
+CHAPTER = "notebooks/03_mlp.ipynb"
+TWIN = "notebooks/py/03_mlp.py"
+TOKEN = "course-test"
 
 
 def git(repo, *args):
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """A running `make lab` and the REST calls JupyterLab makes to open, save and create."""
+
+    def __init__(self, repo: Path, port: int, process: subprocess.Popen):
+        self.repo, self.base, self.process = repo, f"http://127.0.0.1:{port}", process
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.base}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"{}")
+
+    def open(self, path: str) -> dict:
+        return self.call("GET", f"/api/contents/{path}?type=notebook&content=1")["content"]
+
+    def save(self, path: str, nb: dict) -> None:
+        """Save as JupyterLab does: the kernelspec of the kernel it runs, then PUT the notebook."""
+        spec = self.call("GET", "/api/kernelspecs")["kernelspecs"]["python3"]["spec"]
+        nb["metadata"]["kernelspec"] = {"display_name": spec["display_name"],
+                                        "language": spec["language"], "name": "python3"}
+        self.call("PUT", f"/api/contents/{path}", {"type": "notebook", "format": "json", "content": nb})
 
 
 @pytest.fixture
-def repo(tmp_path):
-    shutil.copy(ROOT / "Makefile", tmp_path)
-    shutil.copytree(ROOT / ".jupyter", tmp_path / ".jupyter")
-    (tmp_path / "notebooks").mkdir()
-    shutil.copy(ROOT / "notebooks" / "03_mlp.ipynb", tmp_path / "notebooks")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
-    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "course")
+def lab(tmp_path):
+    repo = tmp_path / "course"
+    repo.mkdir()
+    for name in ("Makefile", "jupytext.toml", ".gitignore", "conftest.py"):
+        shutil.copy(ROOT / name, repo / name)
+    shutil.copytree(ROOT / ".jupyter", repo / ".jupyter")
+    shutil.copytree(ROOT / "mine", repo / "mine")
+    (repo / "notebooks" / "py").mkdir(parents=True)
+    for path in (CHAPTER, TWIN):  # as committed: a maintainer's unsynced edit is not the learner's
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{path}"], capture_output=True)
+        (repo / path).write_bytes(shown.stdout if shown.returncode == 0 else (ROOT / path).read_bytes())
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "course")
     stamp = VENV / ".requirements-installed"
-    subprocess.run(["make", "-s", "-C", str(tmp_path), "hooks", f"VENV={VENV}", "-o", str(stamp)],
-                   check=True, capture_output=True)
-    return tmp_path
+    # the venv is this one, already set up; the data target has nothing to do here
+    make = ["make", "-s", "-C", str(repo), f"VENV={VENV}", "-o", str(stamp), "DATA_DIR=/"]
+    subprocess.run(make + ["hooks"], check=True, capture_output=True)
+    port = free_port()
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), HOME=str(tmp_path / "home"))
+    log = open(tmp_path / "lab.log", "w")
+    process = subprocess.Popen(
+        make + ["lab", f"LAB_ARGS=--no-browser --port={port} --IdentityProvider.token={TOKEN}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    server = Lab(repo, port, process)
+    for _ in range(600):
+        try:
+            server.call("GET", "/api/status")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    else:
+        pytest.fail("JupyterLab did not start in 60 s")
+    if process.poll() is not None:
+        pytest.fail("make lab stopped: " + (tmp_path / "lab.log").read_text()[-2000:])
+    yield server
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+    log.close()
+    text = (tmp_path / "lab.log").read_text()
+    assert "Overriding existing post_save_hook" not in text, "the lab warns about the save hook"
 
 
-def save(repo, nb):
-    """Write the notebook as JupyterLab does, then run the post-save hook of .jupyter/."""
-    path = repo / "notebooks" / "03_mlp.ipynb"
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    config = Config()
-    runpy.run_path(str(repo / ".jupyter" / "jupyter_server_config.py"), init_globals={"c": config})
-    config.FileContentsManager.post_save_hook({"type": "notebook"}, str(path), None)
-
-
-def studied(repo):
-    """The chapter after a learner ran it: outputs, counts and what JupyterLab adds."""
-    nb = json.loads((repo / "notebooks" / "03_mlp.ipynb").read_text())
-    nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.7"}
+def studied(nb: dict) -> dict:
+    """The chapter after a learner ran it: outputs and execution counts."""
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code":
             cell["execution_count"] = i
-            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": [f"run {i}\n"]}]
-            cell["metadata"]["jupyter"] = {"outputs_hidden": False}
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": f"run {i}\n"}]
     return nb
 
 
-def test_running_and_saving_leaves_git_status_clean(repo):
-    save(repo, studied(repo))
-    on_disk = json.loads((repo / "notebooks" / "03_mlp.ipynb").read_text())
-    assert any(cell.get("outputs") for cell in on_disk["cells"]), "the learner's outputs stay on disk"
-    assert git(repo, "status", "--porcelain") == ""
-
-
-def test_a_real_edit_still_shows_and_nothing_is_staged(repo):
-    nb = studied(repo)
+def edited(nb: dict) -> dict:
     code = next(cell for cell in nb["cells"] if cell["cell_type"] == "code")
-    code["source"] = code["source"] + ["\n# my own note"] if isinstance(code["source"], list) \
-        else code["source"] + "\n# my own note"
-    save(repo, nb)
-    assert git(repo, "status", "--porcelain").strip() == "M notebooks/03_mlp.ipynb"
-    assert git(repo, "diff", "--cached", "--name-only") == ""
-    diff = git(repo, "diff")
+    code["source"] += "\n# my own note"
+    return nb
+
+
+def test_opening_and_saving_a_chapter_leaves_git_status_clean(lab):
+    lab.save(CHAPTER, lab.open(CHAPTER))  # Ctrl-S with no edit, or the autosave
+    assert git(lab.repo, "status", "--porcelain") == ""
+    lab.save(CHAPTER, studied(lab.open(CHAPTER)))
+    on_disk = json.loads((lab.repo / CHAPTER).read_text())
+    assert any(cell.get("outputs") for cell in on_disk["cells"]), "the learner's outputs stay on disk"
+    assert git(lab.repo, "status", "--porcelain") == ""
+
+
+def test_a_real_edit_shows_and_nothing_is_staged(lab):
+    lab.save(CHAPTER, edited(studied(lab.open(CHAPTER))))
+    assert sorted(git(lab.repo, "status", "--porcelain").splitlines()) == [f" M {CHAPTER}", f" M {TWIN}"]
+    assert git(lab.repo, "diff", "--cached", "--name-only") == ""
+    diff = git(lab.repo, "diff", "--", CHAPTER)
     assert "# my own note" in diff and "run 1" not in diff
+
+
+@pytest.mark.parametrize("reset", [["git", "checkout", CHAPTER], ["git", "restore", CHAPTER],
+                                   ["make", "-s", "reset", "CH=03"]])
+def test_a_reset_chapter_opens_as_the_course_has_it(lab, reset):
+    original = lab.open(CHAPTER)
+    lab.save(CHAPTER, edited(studied(lab.open(CHAPTER))))
+    time.sleep(0.05)  # the reset writes the notebook after the save wrote both files
+    subprocess.run(reset, cwd=lab.repo, check=True, capture_output=True)
+    reopened = lab.open(CHAPTER)  # jupytext refused this one before: "... is more recent than ..."
+    assert [c["source"] for c in reopened["cells"]] == [c["source"] for c in original["cells"]]
+    assert git(lab.repo, "status", "--porcelain") == ""  # the twin followed the reset notebook
+
+
+def test_a_learners_own_notebooks_stay_out_of_git_and_the_tests(lab):
+    for folder in ("notebooks", "mine"):
+        made = lab.call("POST", f"/api/contents/{folder}", {"type": "notebook"})  # File > New
+        nb = lab.open(made["path"])
+        nb["cells"] = [{"cell_type": "code", "source": "1 / 0", "metadata": {}, "outputs": [],
+                        "execution_count": None, "id": "mine"}]
+        lab.save(made["path"], nb)
+    assert git(lab.repo, "status", "--porcelain") == ""
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "--nbval-lax",
+                                "notebooks", "mine"], cwd=lab.repo, capture_output=True, text=True)
+    names = [line for line in collected.stdout.splitlines() if "::" in line]
+    assert names and all(line.startswith(CHAPTER) for line in names), collected.stdout
