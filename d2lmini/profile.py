@@ -69,9 +69,14 @@ def profile_summary() -> str:
                 f"epoch; {switch})")
     if p.train_per_class is None and p.test_per_class is None:
         return (f"d2lmini profile: {p.name}: every training and test image (Fashion-MNIST: 60000 "
-                f"/ 10000), at most {p.max_epochs} epoch(s) per training run ({ENV_VAR}=full for "
+                f"/ 10000), at most {plural(p.max_epochs, 'epoch')} per training run ({ENV_VAR}=full for "
                 f"the real course; {switch})")
     return (f"d2lmini profile: {p.name}: the first {p.train_per_class} training and "
             f"{p.test_per_class} test images of each class (Fashion-MNIST: {10 * p.train_per_class}"
-            f" / {10 * p.test_per_class}), at most {p.max_epochs} epoch(s) per training run "
+            f" / {10 * p.test_per_class}), at most {plural(p.max_epochs, 'epoch')} per training run "
             f"({ENV_VAR}=full for the real course; {switch})")
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`count` with its noun in the right number: "1 batch", "3 batches", "0 epochs"."""
+    return f"{count} {one if count == 1 else many or one + 's'}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import torch
 
-from .profile import PROFILES, current_profile
+from .profile import PROFILES, current_profile, plural
 
 # A run longer than this on a CPU gets one line pointing at the faster alternatives.
 LONG_RUN_SECONDS = 30 * 60
@@ -38,12 +38,15 @@ def num_examples(data_iter: Iterable) -> int | None:
         return None
 
 
-def _minutes(seconds: float) -> str:
+def _about(seconds: float) -> str:
+    """A duration as the estimate says it: "under 1 s", "about 40 s", "about 12 min", "about 2.5 h"."""
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return f"about {seconds:.0f} s"
     if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
 
 
 class RunProgress:
@@ -67,7 +70,8 @@ class RunProgress:
         if not self._estimated:
             self._t0 = time.perf_counter()
         self.bar = tqdm(total=self.train_examples, desc=f"epoch {epoch}/{self.num_epochs}",
-                        unit="ex", unit_scale=True, leave=False, dynamic_ncols=True,
+                        unit="ex", unit_scale=(self.train_examples or 0) >= 10_000,  # 60.0k, not 0.00/200
+                        leave=False, dynamic_ncols=True,
                         mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets few lines
 
     def batch_done(self, batch: int, batch_examples: int) -> None:
@@ -114,15 +118,16 @@ class RunProgress:
             # evaluation: a third of a training step per example (a forward pass, no backward)
             per_epoch += per_batch * self.num_batches / self.train_examples / 3 * self.test_examples
         total = per_epoch * self.epochs_left
-        message = (f"estimated time for {self.epochs_left} epoch(s) on {self.device}: about "
-                   f"{_minutes(total)} (timed on the first {batches_done} batch(es))")
+        message = (f"estimated time for {plural(self.epochs_left, 'epoch')} on {self.device}: "
+                   f"{_about(total)} (timed on the first "
+                   f"{plural(batches_done, 'batch', 'batches')})")
         if total > LONG_RUN_SECONDS and self.device.type == "cpu":
             message += ("\nthat is long on a CPU. A GPU takes minutes (device=d2l.try_gpu() picks "
                         "one when there is one)")
             if current_profile().name == "full":
                 message += ("; or the quick profile, `%env D2LMINI_PROFILE=quick` before the first"
-                            f" import: all the data, {PROFILES['quick'].max_epochs} epoch, about "
-                            f"{_minutes(per_epoch * PROFILES['quick'].max_epochs)} here")
+                            f" import: all the data, {plural(PROFILES['quick'].max_epochs, 'epoch')}, "
+                            f"{_about(per_epoch * PROFILES['quick'].max_epochs)} here")
             message += ("; checkpoint=PATH lets a run survive a restart; Ctrl-C (or Jupyter's "
                         "stop button) ends training early and keeps the finished epochs")
         self._write(message)

@@ -29,7 +29,7 @@ from .checkpoint import Checkpoint
 from .device import get_device
 from .linear import sgd
 from .plotting import Animator
-from .profile import cap_epochs, current_profile
+from .profile import cap_epochs, current_profile, plural
 from .progress import RunProgress
 
 
@@ -424,8 +424,11 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
     except KeyboardInterrupt:
         progress.close()
         history.interrupted = True
-        print(f"training interrupted during epoch {epoch} of {run}: returning the history of the "
-              f"{history.epochs_done} finished epoch(s); the net keeps its current weights"
+        done = history.epochs_done
+        kept = (f"returning the history of the {plural(done, 'finished epoch')}" if done else
+                "no epoch finished, so the history is empty")
+        print(f"training interrupted during epoch {epoch} of {run}: {kept}; the net keeps its "
+              "current weights"
               + (f"; the checkpoint {saver.path} holds the last finished epoch, run the cell "
                  "again to resume" if saver is not None else ""))
     finally:

@@ -351,7 +351,7 @@ def test_ctrl_c_returns_the_finished_epochs_and_keeps_the_weights(capsys, loop):
     else:
         history = d2l.train_ch5(net, train_iter, data, 16, opt, "cpu", 5)
     out = capsys.readouterr().out
-    assert "training interrupted during epoch 3 of 5: returning the history of the 2 finished epoch(s)" in out
+    assert "training interrupted during epoch 3 of 5: returning the history of the 2 finished epochs" in out
     assert all(len(v) == 2 for v in history.values())
     assert not torch.equal(net.weight, before)  # the weights learned so far are kept
     # the two finished epochs plus two batches of the third: the same as training that much
@@ -370,7 +370,7 @@ def test_estimate_is_printed_once_and_warns_on_long_cpu_runs(capsys, monkeypatch
     net, opt = linear_and_sgd()
     d2l.train_ch5(net, data, data, 16, opt, "cpu", 2)
     out = capsys.readouterr().out
-    assert out.count("estimated time for 2 epoch(s) on cpu: about") == 1
+    assert out.count("estimated time for 2 epochs on cpu: ") == 1
     assert "long on a CPU" not in out
     monkeypatch.setattr(progress, "LONG_RUN_SECONDS", 0.0)
     monkeypatch.setenv("D2LMINI_PROFILE", "full")
@@ -378,7 +378,7 @@ def test_estimate_is_printed_once_and_warns_on_long_cpu_runs(capsys, monkeypatch
     out = capsys.readouterr().out
     assert "that is long on a CPU" in out
     # the quick profile is named with its cost measured here: one epoch of this run
-    assert "`%env D2LMINI_PROFILE=quick` before the first import: all the data, 1 epoch, about" in out
+    assert "`%env D2LMINI_PROFILE=quick` before the first import: all the data, 1 epoch, " in out
 
 
 # ---- round 2 (issue 18): the net's output is checked before the loss, every mistake named ----
@@ -526,3 +526,11 @@ def test_evaluate_accuracy_tests_a_classic_function_net_with_is_training_false()
     acc = d2l.evaluate_accuracy(data, net)
     assert calls and not any(calls)
     assert acc == d2l.evaluate_accuracy(data, linear)
+
+
+def test_progress_wording_reads_right_for_one_and_for_none():
+    from d2lmini.profile import plural
+    from d2lmini.progress import _about
+    assert plural(1, "batch", "batches") == "1 batch" and plural(3, "batch", "batches") == "3 batches"
+    assert plural(0, "finished epoch") == "0 finished epochs"
+    assert _about(0.2) == "under 1 s" and _about(30) == "about 30 s" and _about(600) == "about 10 min"
