@@ -22,7 +22,10 @@ from .profile import Profile, cap_epochs, current_profile, profile_summary
 from .training import (History, Timer, TrainingDiverged, check_accuracy, cosine_schedule, evaluate_accuracy,
                        train_ch3, train_ch5)
 
+from .tracebacks import install as _install_tracebacks
+
 __version__ = "0.1.0"
+_install_tracebacks()  # in Jupyter, d2lmini's errors show the learner's line and the message
 
 
 def __getattr__(name: str):
