@@ -1,8 +1,11 @@
 """What a learner sees while a model trains: a progress bar inside each epoch and, after the first
 batches, an estimate of the whole run.
 
-The bar is tqdm's (`tqdm.auto`: a widget in Jupyter, a single redrawn line in a terminal). Its
-per-batch cost is one counter update; tqdm redraws at most a few times a second. The estimate is
+The bar is tqdm's text bar, a single line redrawn in place, in Jupyter as in a terminal: unlike
+tqdm's widget it needs no widget state, so a saved chapter reopens without "Error displaying
+widget", and a viewer outside the browser shows text, not a bar frozen at 0 %. Each epoch's bar
+clears its line when the epoch ends (the epoch's printed line replaces it). Its per-batch cost is
+one counter update; tqdm redraws at most a few times a second (every 5 s into a log file). The estimate is
 taken once, so the loop never waits on the device to time a batch more than once per run.
 """
 
@@ -66,13 +69,14 @@ class RunProgress:
         self._warm: float | None = None  # when the first batch had finished
 
     def start_epoch(self, epoch: int) -> None:
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
+        interval = 0.1 if sys.stderr.isatty() else 0.5 if "ipykernel" in sys.modules else 5.0
         if not self._estimated:
             self._t0 = time.perf_counter()
         self.bar = tqdm(total=self.train_examples, desc=f"epoch {epoch}/{self.num_epochs}",
                         unit="ex", unit_scale=(self.train_examples or 0) >= 10_000,  # 60.0k, not 0.00/200
                         leave=False, dynamic_ncols=True,
-                        mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets few lines
+                        mininterval=interval, file=sys.stderr)
 
     def batch_done(self, batch: int, batch_examples: int) -> None:
         """Advance the bar; after the first few batches, print the estimate (one time only)."""

@@ -534,3 +534,22 @@ def test_progress_wording_reads_right_for_one_and_for_none():
     assert plural(1, "batch", "batches") == "1 batch" and plural(3, "batch", "batches") == "3 batches"
     assert plural(0, "finished epoch") == "0 finished epochs"
     assert _about(0.2) == "under 1 s" and _about(30) == "about 30 s" and _about(600) == "about 10 min"
+
+
+def test_progress_in_a_kernel_is_text_a_saved_notebook_can_show_anywhere():
+    """No widget views: a reopened notebook shows no "Error displaying widget: model not found",
+    and a viewer outside the browser shows text (issue 19)."""
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import torch, d2lmini as d2l\nfrom torch import nn\n"
+        "X = torch.randn(64, 2); y = (X[:, 0] > 0).long()\n"
+        "data = [(X[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16)]\n"
+        "net = nn.Linear(2, 2)\n"
+        "history = d2l.train_ch5(net, data, data, 16, torch.optim.SGD(net.parameters(), lr=0.1), 'cpu', 1)")]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    bar = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr")
+    assert "epoch 1/1" in bar
