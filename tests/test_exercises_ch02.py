@@ -1,6 +1,7 @@
 """Chapter 02's exercise checks accept a right answer, report a stub as not attempted, and reject
 the typical wrong answers with the hint meant for them."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,18 @@ def test_stable_softmax_right_answer(capsys):
     assert "correct" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("answer", [
+    lambda O: torch.softmax(O, dim=1),
+    lambda O: F.softmax(O, dim=-1),
+    lambda O: torch.exp(O - torch.logsumexp(O, dim=1, keepdim=True)),
+    lambda O: (lambda E: E / E.sum(dim=1, keepdim=True))(torch.exp(O - O.amax(dim=1, keepdim=True))),
+    lambda O: stable_softmax(O.double()).float(),
+])
+def test_stable_softmax_other_right_answers(capsys, answer):
+    check_stable_softmax(answer)
+    assert "correct" in capsys.readouterr().out
+
+
 def no_shift(O):
     E = torch.exp(O)
     return E / E.sum(dim=1, keepdim=True)
@@ -49,6 +62,16 @@ def wrong_axis(O):
     return E / E.sum(dim=0, keepdim=True)
 
 
+def min_shift(O):
+    E = torch.exp(O - O.min(dim=1, keepdim=True).values)
+    return E / E.sum(dim=1, keepdim=True)
+
+
+def mean_shift(O):
+    E = torch.exp(O - O.mean(dim=1, keepdim=True))
+    return E / E.sum(dim=1, keepdim=True)
+
+
 def no_keepdim(O):
     E = torch.exp(O - O.max(dim=1).values)
     return E / E.sum(dim=1, keepdim=True)
@@ -59,6 +82,8 @@ def no_keepdim(O):
     (global_shift, "largest score of the whole tensor"),
     (wrong_axis, "you normalized each column"),
     (no_keepdim, "keepdim=True"),
+    (min_shift, r"rows that span from -500 to 500 .*you subtracted each row's minimum"),
+    (mean_shift, r"rows that span from -500 to 500 .*you subtracted each row's mean"),
 ])
 def test_stable_softmax_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -75,7 +100,12 @@ def cross_entropy_loss(O, y):
 
 def test_cross_entropy_right_answer(capsys):
     check_cross_entropy_from_scores(cross_entropy_loss)
-    assert "correct" in capsys.readouterr().out
+    # numbers as learners write them: a Python float, a one-element tensor
+    check_cross_entropy_from_scores(lambda O, y: cross_entropy_loss(O, y).item())
+    check_cross_entropy_from_scores(lambda O, y: cross_entropy_loss(O, y).reshape(1))
+    check_cross_entropy_from_scores(
+        lambda O, y: (torch.logsumexp(O, dim=1) - O[torch.arange(len(y)), y]).mean())
+    assert capsys.readouterr().out.count("correct") == 4
 
 
 @pytest.mark.parametrize("wrong,hint", [
@@ -85,6 +115,11 @@ def test_cross_entropy_right_answer(capsys):
     (lambda O, y: -torch.log_softmax(O, dim=1)[:, y].mean(), r"pick one entry per row"),
     (lambda O, y: torch.log_softmax(O, dim=1)[torch.arange(len(y)), y].mean(), "the sign is wrong"),
     (lambda O, y: F.cross_entropy(O, y, reduction="none"), "one loss per example"),
+    (lambda O, y: -torch.log_softmax(O, dim=1),
+     r"returned a tensor of shape \(5, 3\): return a single number"),
+    (lambda O, y: -torch.log(stable_softmax(O)[torch.arange(len(y)), y]).mean().item(),
+     "inf or nan: log of a softmax that underflowed"),
+    (lambda O, y: "2.3", "gave str '2.3': expected one number"),
 ])
 def test_cross_entropy_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -100,7 +135,10 @@ def accuracy(y_hat, y):
 def test_accuracy_right_answer(capsys):
     check_accuracy_fraction(accuracy)
     check_accuracy_fraction(lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).float().mean())
-    assert capsys.readouterr().out.count("correct") == 2
+    # numbers as learners write them: a numpy scalar, a Python division of counts
+    check_accuracy_fraction(lambda y_hat, y: np.mean(y_hat.argmax(dim=1).numpy() == y.reshape(-1).numpy()))
+    check_accuracy_fraction(lambda y_hat, y: int((y_hat.argmax(dim=1) == y.reshape(-1)).sum()) / len(y))
+    assert capsys.readouterr().out.count("correct") == 4
 
 
 @pytest.mark.parametrize("wrong,hint", [
@@ -109,6 +147,9 @@ def test_accuracy_right_answer(capsys):
     (lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).sum().item(), "count of correct rows"),
     (lambda y_hat, y: (y_hat.argmin(dim=1) == y.reshape(-1)).float().mean().item(),
      "compare each row's argmax"),
+    (lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).float(), r"returned a tensor of shape \(5,\)"),
+    (lambda y_hat, y: bool((y_hat.argmax(dim=1) == y.reshape(-1)).all()),
+     "gave bool False: expected one number"),
 ])
 def test_accuracy_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

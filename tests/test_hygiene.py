@@ -112,3 +112,30 @@ def test_public_names_are_documented_with_their_notebook(name, obj):
     chapters = re.findall(r"\b(\d\d_[a-z_]+)\b", doc)
     assert chapters, f"d2l.{name} has no docstring naming the notebook that introduces it"
     assert all(c in CHAPTERS for c in chapters), f"d2l.{name} names unknown notebooks {chapters}"
+
+
+# a markdown heading written as a comment: "# ## Summary" or "# # Title" (a "# %% [markdown]" line
+# forgotten in the twin leaves the heading, and the prose around it, unrendered in a code cell)
+_HEADING_AS_COMMENT = re.compile(r"^\s*#\s+#{1,6}\s+\S")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_markdown_heading_inside_a_code_cell(path):
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        headings = [line for line in "".join(cell["source"]).splitlines()
+                    if _HEADING_AS_COMMENT.match(line)]
+        assert not headings, (f"{path.name} code cell {i} holds markdown headings as comments "
+                              f"{headings}: start a markdown cell (`# %% [markdown]` in the twin)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_title_is_number_middle_dot_title(path):
+    cells = json.loads(path.read_text())["cells"]
+    markdown = [c for c in cells if c["cell_type"] == "markdown"]
+    assert markdown, f"{path.name} has no markdown cell"
+    first_line = "".join(markdown[0]["source"]).strip().splitlines()[0]
+    number = path.stem[:2]
+    assert re.fullmatch(rf"# {number} · \S.*", first_line), \
+        f"{path.name} starts with {first_line!r}: the title must read '# {number} · Title'"

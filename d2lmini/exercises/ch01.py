@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
-from ._core import ExerciseFailed, call, close, exercise, require, value
+from ._core import ExerciseFailed, call, close, exercise, number, require, value
 
 __all__: list[str] = ["check_linreg_gradients", "check_sgd_step", "check_minibatches",
                       "check_mse_learning_rate"]
@@ -80,6 +81,32 @@ def _returns_true(fn: Callable) -> Callable:
     return run
 
 
+class _Results(TorchFunctionMode):
+    """Keeps a copy of every tensor that a torch operation returns while it is active, so a check
+    can tell what the learner's code computed, not only what it left behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tensors: list[torch.Tensor] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        if isinstance(result, torch.Tensor):
+            self.tensors.append(result.detach().clone())
+        return result
+
+
+def _computed_update(seen: list[torch.Tensor], p0: torch.Tensor, g: torch.Tensor) -> bool:
+    """True when one of the tensors `seen` is p0 moved along its gradient g (p0 - c * g, c != 0):
+    the learner computed an updated parameter as a new tensor."""
+    for t in seen:
+        if t.shape == p0.shape and t.dtype == p0.dtype:
+            c = _scale(p0 - t, g)
+            if c is not None and abs(c) > 1e-12:
+                return True
+    return False
+
+
 # (parameter shapes, lr, batch size): lr and batch size chosen so that the usual slips scale the
 # step by factors that cannot be confused with each other
 _SGD_CASES = [([(3, 1), (1,)], 0.1, 4), ([(2, 2), (2,), (1,)], 0.03, 7)]
@@ -100,7 +127,8 @@ def check_sgd_step(sgd_step: Callable) -> str:
         grads = [p.grad.clone() for p in params]
         case = f"lr={lr}, batch_size={batch_size}, {len(params)} parameters"
         try:
-            call(_returns_true(sgd_step), params, lr, batch_size)
+            with _Results() as results:
+                call(_returns_true(sgd_step), params, lr, batch_size)
         except ExerciseFailed as err:
             if "in-place operation" in str(err):
                 raise ExerciseFailed(
@@ -112,9 +140,14 @@ def check_sgd_step(sgd_step: Callable) -> str:
             want = p0 - lr * g / batch_size
             step = p0 - p.detach()
             c = _scale(step, lr * g / batch_size)
-            if torch.equal(p.detach(), p0):
-                hint = ("it did not change: `param = param - ...` only gives the local name a "
-                        "new tensor; change the tensor itself, `param -= ...`, inside "
+            if torch.equal(p.detach(), p0) and _computed_update(results.tensors, p0, g):
+                hint = ("it did not change, although your code computed an updated value: "
+                        "`param = param - ...` (or `param.sub(...)`) makes a new tensor and only "
+                        "gives the local name that new tensor; change the tensor itself, "
+                        "`param -= ...`, inside `with torch.no_grad():`")
+            elif torch.equal(p.detach(), p0):
+                hint = ("it did not change: subtract lr * param.grad / batch_size from each "
+                        "tensor in params, in place (`param -= ...`), inside "
                         "`with torch.no_grad():`" if i == 0 else
                         "only the first parameters changed: update every tensor in params")
             elif _near(c, batch_size):
@@ -165,7 +198,7 @@ def _passes(data_iter: Callable, batch_size: int, features: torch.Tensor, labels
 def check_minibatches(data_iter: Callable) -> str:
     """Check `data_iter(batch_size, features, labels)`: shuffled (X, y) minibatches, each example
     exactly once per pass, rows and labels kept together, the last batch possibly short, a new
-    order every pass (01_linear_regression)."""
+    order every pass that also puts the examples into new batches (01_linear_regression)."""
     value(data_iter)
     require(callable(data_iter), f"expected a function, got {type(data_iter).__name__}")
     with torch.random.fork_rng(devices=[]):  # the learner shuffles with the global RNG
@@ -176,7 +209,7 @@ def check_minibatches(data_iter: Callable) -> str:
             labels = (10 * ids).reshape(n, 1)
             case = f"{n} examples, batch_size={batch_size}"
             passes = _passes(data_iter, batch_size, features, labels)
-            orders = []
+            orders, groups = [], []  # per pass: the order of the examples, the batches as sets
             for batches in passes:
                 sizes = [len(X) for X, _ in batches]
                 for X, y in batches:
@@ -201,18 +234,32 @@ def check_minibatches(data_iter: Callable) -> str:
                 require(len(seen) == n,
                         f"for {case} a pass yields {len(seen)} examples instead of {n}, some of "
                         "them twice: consecutive slices idx[i:i + batch_size] must not overlap")
-                require(all(s == batch_size for s in sizes[:-1]) and 0 < sizes[-1] <= batch_size,
+                right_sizes = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+                if sizes != right_sizes and sorted(sizes) == sorted(right_sizes):
+                    raise ExerciseFailed(
+                        f"for {case} the batches have sizes {sizes}: the short batch is not the "
+                        "last, as if the batches had been shuffled instead of the examples; take "
+                        "a new permutation of all n indices every pass and cut it into slices of "
+                        "batch_size")
+                require(sizes == right_sizes,
                         f"for {case} the batches have sizes {sizes}: every batch but the last "
                         "holds batch_size examples")
                 orders.append(seen)
+                groups.append(sorted(tuple(sorted(X[:, 0].long().tolist())) for X, _ in batches))
             if n >= 20:
-                require(not torch.equal(orders[0], torch.arange(n)),
+                require(not all(torch.equal(order, torch.arange(n)) for order in orders),
                         f"for {case} the examples come in their original order: shuffle the "
                         "indices (torch.randperm) at the start of every pass")
                 require(not torch.equal(orders[0], orders[1]),
                         f"for {case} two passes gave the same order: draw a new permutation "
                         "every pass (inside the generator), not once, and do not reseed")
-    return f"{len(_BATCH_CASES)} sizes, two passes each: every example once, shuffled anew"
+                require(groups[0] != groups[1],
+                        f"for {case} both passes cut the examples into the same batches, only in "
+                        "another order: shuffle the examples, not the batches; take a new "
+                        "permutation of all n indices (torch.randperm(n)) every pass and cut it "
+                        "into slices of batch_size")
+    return (f"{len(_BATCH_CASES)} sizes, two passes each: every example once, shuffled anew, "
+            "in new batches")
 
 
 @exercise("01.4 the learning rate for nn.MSELoss")
@@ -223,9 +270,7 @@ def check_mse_learning_rate(mse_learning_rate: Callable[[float], float]) -> str:
     gen = torch.Generator().manual_seed(4)
     X, y = torch.randn(8, 2, generator=gen), torch.randn(8, 1, generator=gen)
     for lr in (0.03, 0.1, 1.0):
-        got = call(mse_learning_rate, lr)
-        require(isinstance(got, (int, float)) and not isinstance(got, bool),
-                f"mse_learning_rate({lr}) returned {type(got).__name__}: return a number")
+        got = number(call(mse_learning_rate, lr), f"mse_learning_rate({lr})")
         require(got > 0, f"mse_learning_rate({lr}) returned {got}: a learning rate is positive")
         scratch = torch.zeros(2, 1, requires_grad=True)
         ((X @ scratch - y) ** 2 / 2).sum().backward()

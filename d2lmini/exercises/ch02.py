@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import ExerciseFailed, call, close, exercise, matches, require
+from ._core import ExerciseFailed, call, close, exercise, matches, number, require
 
 __all__: list[str] = ["check_stable_softmax", "check_cross_entropy_from_scores",
                       "check_accuracy_fraction", "check_cross_entropy_gradient"]
@@ -21,22 +21,43 @@ def _softmax_cases(gen: torch.Generator) -> list[tuple[str, torch.Tensor]]:
         ("scores around -1000", -1000 + torch.randn(3, 5, generator=gen)),
         ("one row around 1000 and one around 0",
          torch.cat([1000 + torch.randn(1, 5, generator=gen), torch.randn(1, 5, generator=gen)])),
+        # rows spanning a wide range: exp overflows unless the row's *maximum* is subtracted
+        # (shifting by the row's minimum or mean leaves a largest shifted score of 187 to 1000,
+        # far above the 88 where float32's exp overflows)
+        ("rows that span from -500 to 500", torch.stack([torch.linspace(-500, 500, 6),
+                                                         torch.linspace(300, -300, 6)])
+         + torch.randn(2, 6, generator=gen)),
+        ("rows in which one score lies 250 above the others", torch.tensor([[0.0, 0.0, 0.0, 250.0],
+                                                                   [-900.0, -650.0, -900.0, -900.0],
+                                                                   [1.0, 2.0, 3.0, 4.0]])),
     ]
+
+
+def _shifted_softmax(O: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    E = torch.exp(O - shift)
+    return E / E.sum(dim=1, keepdim=True)
 
 
 @exercise("02.1 stable softmax")
 def check_stable_softmax(stable_softmax: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Check `stable_softmax(O)`: the softmax of every row of a 2-D tensor of scores, finite
     even for scores around +-1000 (02_softmax_regression)."""
-    gen = torch.Generator().manual_seed(21)
-    for case, O in _softmax_cases(gen):
+    cases = _softmax_cases(torch.Generator().manual_seed(21))
+    for case, O in cases:
         want = torch.softmax(O, dim=1)
         got = call(stable_softmax, O.clone())
-        E = torch.exp(O - O.max())
-        if matches(got, E / E.sum(dim=1, keepdim=True)) and not matches(got, want):
+        other_shift = next((name for name, shift in (
+            ("minimum", O.min(dim=1, keepdim=True).values), ("mean", O.mean(dim=1, keepdim=True)))
+            if matches(got, _shifted_softmax(O, shift)) and not matches(got, want)), None)
+        if matches(got, _shifted_softmax(O, O.max())) and not matches(got, want):
             hint = ("you subtracted the largest score of the whole tensor, so the exps of a row "
                     "far below it all underflow to 0 (0/0 = nan): subtract each row's own "
                     "maximum (dim=1, keepdim=True)")
+        elif other_shift is not None:
+            hint = (f"you subtracted each row's {other_shift}: in a row that spans a wide range "
+                    "the largest shifted score is still huge, its exp overflows to inf and "
+                    "inf / inf = nan; subtract each row's maximum, so that every shifted score "
+                    "is at most 0")
         elif isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.isfinite(got).all():
             hint = ("your softmax returns nan or inf: exp overflows to inf (or every exp of a "
                     "row underflows to 0); subtract each row's maximum before exp")
@@ -48,7 +69,8 @@ def check_stable_softmax(stable_softmax: Callable[[torch.Tensor], torch.Tensor])
         else:
             hint = "exp of the shifted scores, divided by their sum over each row"
         close(got, want, f"for {case} the values differ from torch.softmax: {hint}")
-    return "5 cases, including scores around +-1000 and rows of very different size"
+    return (f"{len(cases)} cases, including scores around +-1000, rows of very "
+            "different size and rows that span a range of several hundred")
 
 
 @exercise("02.2 cross-entropy from scores")
@@ -69,26 +91,27 @@ def check_cross_entropy_from_scores(cross_entropy_loss: Callable[[torch.Tensor, 
         got = call(cross_entropy_loss, O.clone(), y.clone())
         n = len(y)
         log_p = torch.log_softmax(O, dim=1)
-        if isinstance(got, torch.Tensor) and got.numel() == 1 and not torch.isfinite(got).all():
+        if isinstance(got, torch.Tensor) and got.shape == (n,):
+            raise ExerciseFailed(f"for {case} your function returned a tensor of shape {(n,)}, "
+                                 "one loss per example: return their mean, a single number")
+        if isinstance(got, torch.Tensor) and got.numel() != 1:
+            raise ExerciseFailed(f"for {case} your function returned a tensor of shape "
+                                 f"{tuple(got.shape)}: return a single number, the mean loss")
+        loss = torch.tensor(number(got, f"for {case} your function"))
+        if not torch.isfinite(loss):
             hint = ("it is inf or nan: log of a softmax that underflowed to 0; work on the "
                     "scores: log p_j = o_j - max - log(sum(exp(o - max)))")
-        elif isinstance(got, torch.Tensor) and got.shape == (n,):
-            hint = "you returned one loss per example: return their mean, a single number"
-        elif matches(got, -log_p[torch.arange(n), y].sum()):
+        elif matches(loss, -log_p[torch.arange(n), y].sum()):
             hint = f"you summed over the batch: take the mean (divide by n = {n})"
-        elif matches(got, log_p[torch.arange(n), y].mean()):
+        elif matches(loss, log_p[torch.arange(n), y].mean()):
             hint = "the sign is wrong: the loss is minus the log-probability of the true class"
-        elif matches(got, -log_p[:, y].mean()):
+        elif matches(loss, -log_p[:, y].mean()):
             hint = ("log_p[:, y] picks every row's entries for all n labels, an (n, n) block: "
                     "pick one entry per row with log_p[torch.arange(n), y]")
         else:
             hint = "mean over the batch of -log softmax(o)[true class]"
-        require(isinstance(got, torch.Tensor) and got.numel() == 1,
-                f"for {case} your function returned "
-                f"{tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}: "
-                f"{hint if 'one loss per example' in hint else 'return a single number (a 0-d tensor)'}")
-        close(got.reshape(()), want, f"for {case} the loss should be {want.item():.4f}, got "
-                                     f"{got.item():.4f}: {hint}")
+        close(loss, want, f"for {case} the loss should be {want.item():.4f}, got "
+                          f"{loss.item():.4f}: {hint}")
     return "3 batches, including confident wrong scores of 200 and 300"
 
 
@@ -107,12 +130,11 @@ def check_accuracy_fraction(accuracy: Callable[[torch.Tensor, torch.Tensor], flo
         flat = labels.reshape(-1)
         want = (scores.argmax(dim=1) == flat).float().mean().item()
         got = call(accuracy, scores.clone(), labels.clone())
-        if isinstance(got, torch.Tensor):
-            require(got.numel() == 1, f"for {case} your function returned a tensor of shape "
-                    f"{tuple(got.shape)}: return one number, the fraction of correct rows")
-            got = got.item()
-        require(isinstance(got, (int, float)) and not isinstance(got, bool),
-                f"for {case} your function returned {type(got).__name__}: return a number")
+        if isinstance(got, torch.Tensor) and got.numel() != 1:
+            raise ExerciseFailed(f"for {case} your function returned a tensor of shape "
+                                 f"{tuple(got.shape)}: return one number, the fraction of correct "
+                                 "rows")
+        got = number(got, f"for {case} your function")
         if abs(got - want) <= 1e-6:
             continue
         if abs(got - want * len(flat)) <= 1e-6:

@@ -197,7 +197,23 @@ for epoch in range(num_epochs):
     with torch.no_grad():
         print(f"epoch {epoch + 1}, loss {loss_fn(net(features), labels):.6f}")
 
+# %% [markdown]
+# The last loss printed here is about twice the scratch loop's last one, yet the fit is as good:
+# the scratch loop printed the mean of our *halved* squared loss, this one prints `nn.MSELoss`, the
+# mean of the un-halved one, and the same predictions give exactly twice the number. (The earlier
+# epochs do not compare this way: at the same learning rate the concise loop takes steps twice as
+# large, and it also starts from other random weights and sees the examples in another order.)
+# Halved, the concise model's loss meets the same bound as the scratch model's, and its
+# parameters are as close to the true ones:
+
 # %%
+with torch.no_grad():
+    mse = loss_fn(net(features), labels)
+    halved = d2l.squared_loss(net(features), labels).mean()
+print(f"MSELoss {mse:.3e} = 2 x halved loss {halved:.3e}; scratch model's halved loss "
+      f"{train_l.mean():.3e}; least-squares minimum {best_l:.3e}")
+torch.testing.assert_close(mse, 2 * halved)
+assert halved < 1.1 * best_l
 w_hat, b_hat = net[0].weight.detach().reshape(-1), net[0].bias.item()
 print("error in w:", true_w - w_hat, " error in b:", true_b - b_hat)
 torch.testing.assert_close(w_hat, true_w, atol=0.01, rtol=0)
@@ -290,9 +306,11 @@ assert reset_error is not None and "NoneType" in reset_error
 # All these failures are loud; the fix for all of them is to keep the update out of autograd.
 #
 # **`param.data`, the old way.** Before PyTorch 0.4 (2018) parameters were `Variable`s wrapping a
-# tensor, `.data` was that tensor, and updates were written `param.data -= lr * param.grad`. The
-# classic helpers this course keeps compatible with still read that way. `.data` still exists: the
-# same storage, seen as a tensor that does not require gradients, so the change is not recorded.
+# tensor, `.data` was that tensor, and updates were written on the tensors,
+# `param.data -= lr * param.grad.data`. The classic helpers this course keeps compatible with,
+# written for later versions, still update through `.data`,
+# `param.data -= lr * param.grad / batch_size`. `.data` still exists: the same storage, seen as a
+# tensor that does not require gradients, so the change is not recorded.
 # It works, but it also hides the change from autograd's *version counter*, the safety check that
 # notices when a tensor saved for the backward pass was modified. If the changed tensor was saved,
 # the gradient comes out wrong with no error. Below, the output of `sigmoid` is saved because its
@@ -345,19 +363,27 @@ torch.testing.assert_close(w_no_grad.detach(), torch.full((2,), 0.7))
 # %% [markdown]
 # So: update parameters inside `with torch.no_grad():` (as `d2l.sgd` and every `torch.optim`
 # optimizer do), use `.detach()` to take a value out of the graph, and read `.data` in old code as
-# "this tensor, hidden from autograd". It keeps one legitimate use: `param.data = other_tensor`
-# swaps the whole tensor behind a parameter, even for one of another shape, while modules and
-# optimizers keep pointing at the same `Parameter` object; under `torch.no_grad()` you can only
-# copy values into the existing shape with `param.copy_(...)`. Reach for it only when you mean
-# exactly that.
+# "this tensor, hidden from autograd". Old code also uses it to swap the whole tensor behind a
+# parameter, `param.data = other_tensor`, even for one of another shape, while modules and
+# optimizers keep pointing at the same `Parameter` object. `torch.no_grad()` covers that too:
+# inside it, `param.set_(other_tensor)` makes the same swap, and the parameter stays a leaf that
+# the optimizer trains (`param.copy_(other_tensor)`, in contrast, only copies values into the
+# existing shape). Below, a layer with 2 outputs gets a weight and a bias for 4, one each way:
 
 # %%
 layer = nn.Linear(3, 2)
 optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
-weight = layer.weight
-weight.data = torch.zeros(4, 3)  # a new tensor, of a new shape, behind the same Parameter
-assert layer.weight is weight and optimizer.param_groups[0]["params"][0] is weight
-assert layer.weight.shape == (4, 3)
+weight, bias = layer.weight, layer.bias
+weight.data = torch.zeros(4, 3)  # old style: a new tensor, of a new shape, behind the same Parameter
+with torch.no_grad():
+    bias.set_(torch.zeros(4))  # modern style: the same swap, not recorded
+assert layer.weight is weight and layer.bias is bias
+assert all(p is q for p, q in zip(optimizer.param_groups[0]["params"], (weight, bias), strict=True))
+assert bias.is_leaf and bias.requires_grad
+layer(torch.ones(5, 3)).sum().backward()  # each entry's gradient is 5 (five rows of ones)
+optimizer.step()  # the optimizer updates the swapped-in tensors
+torch.testing.assert_close(layer.weight.detach(), torch.full((4, 3), -0.5))
+torch.testing.assert_close(layer.bias.detach(), torch.full((4,), -0.5))
 try:
     with torch.no_grad():
         layer.weight.copy_(torch.zeros(5, 3))
@@ -365,8 +391,9 @@ try:
 except RuntimeError:
     copied = False
 assert not copied
-print("layer.weight now has shape", tuple(layer.weight.shape))
+print("layer.weight now has shape", tuple(layer.weight.shape), "and layer.bias", tuple(layer.bias.shape))
 
+# %% [markdown]
 # ## Summary
 #
 # * Linear regression is a one-layer network trained by minimizing the squared error.
@@ -409,9 +436,9 @@ d2l.exercises.check_sgd_step(sgd_step)
 
 # %% [markdown]
 # **Exercise 3.** Write your own minibatch reader `my_data_iter(batch_size, features, labels)`, a
-# generator like `d2l.data_iter`: every pass visits the examples in a new random order, yields
-# `(X, y)` pairs of `batch_size` rows (the last may be shorter), and uses every example exactly
-# once.
+# generator like `d2l.data_iter`: every pass visits the examples in a new random order (so the
+# batches are made up anew each pass, not merely reordered), yields `(X, y)` pairs of `batch_size`
+# rows (the last may be shorter), and uses every example exactly once.
 
 # %% tags=["exercise"]
 def my_data_iter(batch_size, features, labels):
