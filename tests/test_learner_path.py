@@ -128,6 +128,8 @@ def test_opening_and_saving_a_chapter_leaves_git_status_clean(lab):
     on_disk = json.loads((lab.repo / CHAPTER).read_text())
     assert any(cell.get("outputs") for cell in on_disk["cells"]), "the learner's outputs stay on disk"
     assert git(lab.repo, "status", "--porcelain") == ""
+    held = json.loads(git(lab.repo, "show", f":{CHAPTER}"))  # what tests/test_hygiene.py judges
+    assert not any(cell.get("outputs") for cell in held["cells"] if cell["cell_type"] == "code")
 
 
 def test_a_real_edit_shows_and_nothing_is_staged(lab):
