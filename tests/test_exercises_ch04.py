@@ -3,6 +3,7 @@ the typical wrong answers with the hint meant for them."""
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -33,8 +34,14 @@ def fold_bounds(n, k):
     return bounds
 
 
-def test_fold_bounds_right_answer(capsys):
-    check_fold_bounds(fold_bounds)
+@pytest.mark.parametrize("right", [
+    fold_bounds,
+    lambda n, k: [(float(a), float(b)) for a, b in fold_bounds(n, k)],  # whole floats
+    lambda n, k: [[torch.tensor(a), np.int64(b)] for a, b in fold_bounds(n, k)],
+    lambda n, k: [(int(p[0]), int(p[-1]) + 1) for p in torch.arange(n).tensor_split(k)],
+])
+def test_fold_bounds_right_answers(capsys, right):
+    check_fold_bounds(right)
     assert "correct" in capsys.readouterr().out
 
 
@@ -45,6 +52,8 @@ def test_fold_bounds_right_answer(capsys):
     (lambda n, k: [(i * math.ceil(n / k), (i + 1) * math.ceil(n / k)) for i in range(k)],
      "run past the end"),
     (lambda n, k: fold_bounds(n, k)[:-1], "folds instead of"),
+    (lambda n, k: [(i * n / k, (i + 1) * n / k) for i in range(k)], "positions are whole numbers"),
+    (lambda n, k: [("0", str(n))] * k, "expected one number"),
 ])
 def test_fold_bounds_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -61,10 +70,18 @@ def weight_decay_step(w, b, grad_w, grad_b, lr, lambd):
     return w.detach(), b.detach()
 
 
+def weight_decay_step_in_place(w, b, grad_w, grad_b, lr, lambd):
+    w.mul_(1 - lr * lambd).sub_(lr * grad_w)
+    b.sub_(lr * grad_b)
+    return w, b
+
+
 def test_weight_decay_step_right_answer(capsys):
     check_weight_decay_step(weight_decay_step)
     check_weight_decay_step(lambda w, b, gw, gb, lr, lambd: ((1 - lr * lambd) * w - lr * gw, b - lr * gb))
-    assert capsys.readouterr().out.count("correct") == 2
+    check_weight_decay_step(lambda w, b, gw, gb, lr, lambd: (w - lr * (gw + lambd * w), b - lr * gb))
+    check_weight_decay_step(weight_decay_step_in_place)
+    assert capsys.readouterr().out.count("correct") == 4
 
 
 @pytest.mark.parametrize("wrong,hint", [
@@ -88,9 +105,21 @@ def dropout_moments(h, p):
     return h, h * h * p / (1 - p)
 
 
-def test_dropout_moments_right_answer(capsys):
+def dropout_moments_as_tensors(h, p):
+    # the same answer written with torch: one-element tensors are numbers too
+    h, p = torch.tensor(h, dtype=torch.float64), torch.tensor(p, dtype=torch.float64)
+    if p == 1:
+        return torch.zeros(()), torch.zeros(())
+    return h, h**2 * p / (1 - p)
+
+
+def test_dropout_moments_right_answers(capsys):
     check_dropout_moments(dropout_moments)
-    assert "correct" in capsys.readouterr().out
+    check_dropout_moments(dropout_moments_as_tensors)
+    check_dropout_moments(lambda h, p: (np.float64(0), np.float64(0)) if p == 1
+                          else (np.float64(h), np.float64(h * h * p / (1 - p))))
+    check_dropout_moments(lambda h, p: [0, 0] if p == 1 else [h, (1 - p) * (h / (1 - p)) ** 2 - h * h])
+    assert capsys.readouterr().out.count("correct") == 4
 
 
 def test_dropout_moments_agree_with_nn_dropout():
@@ -108,6 +137,16 @@ def test_dropout_moments_agree_with_nn_dropout():
     (lambda h, p: (h, h * h / (1 - p)) if p < 1 else (0.0, 0.0), "subtract the squared mean"),
     (lambda h, p: (h, h * h * p / (1 - p)), "divided by 1 - p = 0"),
     (lambda h, p: (h * p, 0.0), "p is the probability of dropping"),
+    (lambda h, p: (h, h * p / (1 - p)) if p < 1 else (0.0, 0.0), "scales with h\\^2, not h"),
+    # p = 1: the mean h is kept although nothing survives
+    (lambda h, p: (h, h * h * p / (1 - p)) if p < 1 else (h, 0.0), "the mean stays h only while"),
+    (lambda h, p: dropout_moments(h, p) if p < 1 else (0.0, 1.0), "whatever h is, so both moments"),
+    # torch divides by zero without raising
+    (lambda h, p: (h, torch.tensor(h * h * p) / torch.tensor(1 - p)) if p == 1 else dropout_moments(h, p),
+     "undefined here: no unit survives"),
+    (lambda h, p: (math.nan, math.nan), "for p < 1 both moments are finite"),
+    (lambda h, p: ("h", 0.0), "expected one number"),
+    (lambda h, p: (True, 0.0), "expected one number"),
 ])
 def test_dropout_moments_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import ExerciseFailed, call, close, exercise, require
+from ._core import ExerciseFailed, call, close, exercise, number, require
 
 __all__: list[str] = ["check_fold_bounds", "check_weight_decay_step", "check_dropout_moments"]
 
@@ -32,6 +32,15 @@ def _bounds_hint(got: list[tuple[int, int]], n: int, k: int) -> str:
             "examples, the others n // k")
 
 
+def _position(value: object, n: int, k: int) -> int:
+    """One fold boundary as the learner wrote it (an int, a whole float, a one-element tensor)."""
+    got = number(value, f"a boundary in fold_bounds({n}, {k})")
+    if got != int(got):
+        raise ExerciseFailed(f"fold_bounds({n}, {k}) has the boundary {got!r}: positions are whole "
+                             "numbers; build the sizes with // and %, not /")
+    return int(got)
+
+
 @exercise("04.1 k-fold boundaries")
 def check_fold_bounds(fold_bounds: Callable[[int, int], list[tuple[int, int]]]) -> str:
     """Check `fold_bounds(n, k)`: the k (start, stop) pairs that cut positions 0 .. n-1 into
@@ -44,7 +53,7 @@ def check_fold_bounds(fold_bounds: Callable[[int, int], list[tuple[int, int]]]) 
         require(isinstance(got, (list, tuple)) and all(
             isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in got),
             f"fold_bounds({n}, {k}) returned {got!r}: return a list of k (start, stop) pairs")
-        got = [(int(a), int(b)) for a, b in got]
+        got = [(_position(a, n, k), _position(b, n, k)) for a, b in got]
         require(len(got) == k, f"fold_bounds({n}, {k}) returned {len(got)} folds instead of {k}")
         if got != want:
             raise ExerciseFailed(f"fold_bounds({n}, {k}) returned {got}, expected {want}: "
@@ -59,12 +68,15 @@ def check_weight_decay_step(weight_decay_step: Callable) -> str:
     `torch.optim.SGD` makes with `weight_decay=lambd` on the weight's parameter group only
     (04_model_selection)."""
     gen = torch.Generator().manual_seed(42)
-    for lr, lambd in ((0.1, 0.5), (0.03, 3.0), (0.2, 0.0)):
-        w, b = torch.randn(4, 1, generator=gen), torch.randn(1, generator=gen)
-        grad_w, grad_b = torch.randn(4, 1, generator=gen), torch.randn(1, generator=gen)
+    # (shape of w, shape of b, lr, lambd)
+    cases = (((4, 1), (1,), 0.1, 0.5), ((4, 1), (1,), 0.03, 3.0), ((4, 1), (1,), 0.2, 0.0),
+             ((3, 5), (5,), 0.05, 1.0), ((7,), (), 0.3, 0.1))
+    for shape, b_shape, lr, lambd in cases:
+        w, b = torch.randn(shape, generator=gen), torch.randn(b_shape, generator=gen)
+        grad_w, grad_b = torch.randn(shape, generator=gen), torch.randn(b_shape, generator=gen)
         w_ = w - lr * (grad_w + lambd * w)  # SGD's weight_decay adds lambd * w to the gradient
         b_ = b - lr * grad_b
-        case = f"lr={lr}, lambd={lambd}"
+        case = f"w of shape {shape}, lr={lr}, lambd={lambd}"
         got = call(weight_decay_step, w.clone(), b.clone(), grad_w.clone(), grad_b.clone(), lr, lambd)
         require(isinstance(got, (tuple, list)) and len(got) == 2,
                 f"for {case} your function returned {type(got).__name__}: return the pair "
@@ -92,7 +104,7 @@ def check_weight_decay_step(weight_decay_step: Callable) -> str:
             raise ExerciseFailed(f"for {case} you decayed the bias too: weight decay leaves b "
                                  "alone (it only shifts the output), b_new = b - lr * grad_b")
         close(b_new, b_, f"for {case} b_new is wrong: b_new = b - lr * grad_b")
-    return "3 steps, lambd = 0 included"
+    return f"{len(cases)} steps on weights of three shapes, lambd = 0 included"
 
 
 @exercise("04.3 mean and variance of inverted dropout")
@@ -101,29 +113,39 @@ def check_dropout_moments(dropout_moments: Callable[[float, float], tuple[float,
     mask, of inverted dropout's output for one activation h dropped with probability p, computed
     exactly from the two outcomes (0 with probability p, h / (1 - p) otherwise; 0 always when
     p = 1) (04_model_selection)."""
-    for h, p in ((1.5, 0.2), (2.0, 0.5), (-3.0, 0.9), (4.0, 0.0), (2.0, 1.0)):
-        if p == 1:
-            mean, var = 0.0, 0.0
-        else:
-            outcomes = torch.tensor([0.0, h / (1 - p)], dtype=torch.float64)
-            probs = torch.tensor([p, 1 - p], dtype=torch.float64)
-            mean = (probs * outcomes).sum().item()
-            var = (probs * (outcomes - mean) ** 2).sum().item()
+    for h, p in ((1.5, 0.2), (2.0, 0.5), (-3.0, 0.9), (4.0, 0.0), (0.5, 0.75), (2.0, 1.0)):
+        case = f"dropout_moments(h={h}, p={p})"
         try:
             got = call(dropout_moments, h, p)
         except ExerciseFailed as err:
             if p == 1 and "ZeroDivisionError" in str(err):
                 raise ExerciseFailed(
-                    f"dropout_moments({h}, {p}) divided by 1 - p = 0: with p = 1 every unit is "
-                    "dropped, so the output is 0 for sure (mean 0, variance 0)") from None
+                    f"{case} divided by 1 - p = 0: with p = 1 every unit is dropped, so the "
+                    "output is 0 for sure (mean 0, variance 0); treat p = 1 on its own") from None
             raise
         require(isinstance(got, (tuple, list)) and len(got) == 2,
-                f"dropout_moments({h}, {p}) returned {got!r}: return the pair (mean, variance)")
-        got_mean, got_var = (float(v) for v in got)
-        case = f"dropout_moments(h={h}, p={p})"
+                f"{case} returned {got!r}: return the pair (mean, variance)")
+        got_mean = number(got[0], f"the mean from {case}")
+        got_var = number(got[1], f"the variance from {case}")
+        if p == 1:
+            if math.isclose(got_mean, 0.0, abs_tol=1e-9) and math.isclose(got_var, 0.0, abs_tol=1e-9):
+                continue
+            if not (math.isfinite(got_mean) and math.isfinite(got_var)):
+                hint = "h / (1 - p) is undefined here: no unit survives to be scaled"
+            elif math.isclose(got_mean, h, rel_tol=1e-6):
+                hint = ("the mean stays h only while some units survive (p < 1); at p = 1 the "
+                        "output is 0 whatever h is")
+            else:
+                hint = "the output is 0 whatever h is, so both moments are 0"
+            raise ExerciseFailed(f"{case} returned ({got_mean:.6g}, {got_var:.6g}): with p = 1 "
+                                 f"every unit is dropped, so the mean and the variance are 0: {hint}")
+        outcomes = torch.tensor([0.0, h / (1 - p)], dtype=torch.float64)
+        probs = torch.tensor([p, 1 - p], dtype=torch.float64)
+        mean = (probs * outcomes).sum().item()
+        var = (probs * (outcomes - mean) ** 2).sum().item()
         require(math.isfinite(got_mean) and math.isfinite(got_var),
-                f"{case} returned ({got_mean}, {got_var}): with p = 1 every unit is dropped, so "
-                "the output is 0 for sure (mean 0, variance 0); do not divide by 1 - p = 0")
+                f"{case} returned ({got_mean}, {got_var}): for p < 1 both moments are finite "
+                "numbers")
         if not math.isclose(got_mean, mean, rel_tol=1e-6, abs_tol=1e-9):
             if math.isclose(got_mean, h * (1 - p), rel_tol=1e-6):
                 hint = ("that is the mean without the 1 / (1 - p) scaling; inverted dropout "
@@ -139,7 +161,9 @@ def check_dropout_moments(dropout_moments: Callable[[float, float], tuple[float,
                         "1 / (1 - p) multiplies the variance by 1 / (1 - p)^2")
             elif math.isclose(got_var, h * h / (1 - p), rel_tol=1e-6):
                 hint = "that is E[out^2]; subtract the squared mean h^2"
+            elif math.isclose(got_var, h * p / (1 - p), rel_tol=1e-6):
+                hint = "the variance scales with h^2, not h: out is h / (1 - p) or 0"
             else:
                 hint = "E[out^2] - E[out]^2 with E[out^2] = (1 - p) * (h / (1 - p))^2"
             raise ExerciseFailed(f"{case}: the variance should be {var:.6g}, got {got_var:.6g}: {hint}")
-    return "5 cases, p = 0 and p = 1 included"
+    return "6 cases, p = 0 and p = 1 included"

@@ -10,9 +10,11 @@
 # - why a hidden layer is useless without a nonlinearity (checked numerically);
 # - ReLU, leaky ReLU, sigmoid and tanh, with their derivatives computed by autograd and checked
 #   against the closed forms;
-# - what a *dead* ReLU unit is, how to recognise one, and how a too-large step creates many;
+# - what a *dead* ReLU unit is, how to recognise one, how a too-large step creates many, and
+#   which activations can revive one;
 # - how to choose an activation function;
-# - an MLP with one hidden layer of 256 units, from scratch and with `nn.Sequential`.
+# - an MLP with one hidden layer of 256 units, from scratch and with `nn.Sequential`;
+# - backpropagation through that MLP by hand, checked against autograd.
 
 # %%
 import torch
@@ -138,14 +140,17 @@ assert slopes["sigmoid"][-1] < 0.01 and slopes["sigmoid"][0] < 0.01  # nearly fl
 #   centred at 0 with slope 1 there, but it saturates just the same.
 # - **ReLU** does not saturate for $z > 0$: the slope is exactly 1, so gradients pass through
 #   unchanged, and it is very cheap. For $z < 0$ the slope is exactly 0.
-# - **Leaky ReLU** keeps a small slope $\alpha$ on the negative side, so no unit is ever fully
-#   cut off from learning.
+# - **Leaky ReLU** keeps a small slope $\alpha$ on the negative side, however negative $z$ is, so
+#   no unit is ever fully cut off from learning.
 #
 # ## 3. Dead ReLUs
 #
-# That zero slope has a cost. If a unit's pre-activation $z = \mathbf{x}\mathbf{w} + b$ is
-# negative for *every* input, the unit outputs 0 for every input and its gradient is 0 for
-# every input, so gradient descent never changes $\mathbf{w}$ or $b$ again. The unit is *dead*.
+# That zero slope has a cost. Take a unit of the *first* hidden layer, whose pre-activation
+# $z = \mathbf{x}\mathbf{w} + b$ reads the pixels directly. If $z$ is negative for *every*
+# training picture, the unit outputs 0 and passes back gradient 0 on every minibatch. Plain SGD,
+# the update $\theta \leftarrow \theta - \eta\,\nabla_\theta$ of chapter 01, then never changes
+# $\mathbf{w}$ or $b$ again, and since the pictures do not change either, $z$ stays negative for
+# good. The unit is *dead*.
 #
 # ![pre-activations of a batch on the ReLU: for a living unit some examples fall right of zero and send back a gradient; for a dead unit every example falls left of zero and all gradients are 0](../Pics/03_dead_relu.svg)
 #
@@ -227,17 +232,53 @@ before, after = counts[10.0]
 assert after - before >= 8  # a huge one kills at least an eighth of the layer at once
 
 # %% [markdown]
+# Both conditions, a first-layer unit and plain SGD, matter. A unit of a *deeper* layer reads
+# the outputs of the layer below instead of fixed pictures; those change as the lower layer
+# learns, and its pre-activation can turn positive again. An optimizer with momentum (or Adam)
+# keeps moving a parameter for a while on its past gradients, even when the current one is 0.
+#
 # Remedies: keep the learning rate sensible, initialize carefully (chapter 05), or use an
-# activation whose negative side is not flat (leaky ReLU, GELU, ELU). A few dead units in a wide
-# layer are harmless; half a layer is capacity thrown away.
+# activation whose slope never vanishes on the negative side. GELU and ELU are often listed here
+# too: they let small negative values through, but far below zero they are as flat as ReLU. We
+# ask autograd for the slope of each activation at the dead unit's pre-activations, all about
+# $-30$; `nn.PReLU` is leaky ReLU with a learned $\alpha$ (it starts at 0.25).
+
+# %%
+z_dead = hidden(X_flat)[:, 0].detach().requires_grad_()
+negative_side = {
+    "ReLU": torch.relu,
+    f"leaky ReLU (alpha={alpha})": lambda t: F.leaky_relu(t, negative_slope=alpha),
+    "PReLU": nn.PReLU(init=0.25),
+    "ELU": F.elu,
+    "GELU": F.gelu,
+}
+largest_slope = {}
+for name, f in negative_side.items():
+    (grad,) = torch.autograd.grad(f(z_dead).sum(), z_dead)
+    largest_slope[name] = grad.abs().max().item()
+    print(f"{name:>22}: largest slope {largest_slope[name]:.3g}")
+assert z_dead.max() < -25
+assert largest_slope["ReLU"] == 0 and largest_slope["GELU"] == 0  # GELU underflows to exactly 0
+assert largest_slope["ELU"] < 1e-10  # e^z, about 10^-13 at z = -30
+torch.testing.assert_close(largest_slope[f"leaky ReLU (alpha={alpha})"], alpha)
+torch.testing.assert_close(largest_slope["PReLU"], 0.25)
+
+# %% [markdown]
+# So only leaky ReLU and PReLU would pass a gradient back to this unit, which SGD could then move
+# again; with GELU it would be just as stuck, with ELU all but. A few dead units in a wide layer
+# are harmless; half a layer is capacity thrown away.
 #
 # ## 4. Choosing an activation
 #
 # - **Hidden layers: start with ReLU.** It is cheap, does not saturate for positive inputs and
-#   works well in most feed-forward and convolutional networks (the later chapters use it
-#   everywhere except in chapter 08's classic, sigmoid LeNet).
-# - **Dead units or unstable training:** try leaky ReLU, or a smooth variant such as GELU
-#   (`nn.GELU`, common in transformers) or ELU.
+#   works well in most feed-forward and convolutional networks. Every network that the later
+#   chapters train on Fashion-MNIST uses it in its hidden layers, except chapter 08's classic
+#   LeNet, which uses the sigmoid and is compared there with a ReLU version. Chapters 05 and 09
+#   build sigmoid and tanh stacks on purpose, to measure how signals and gradients change
+#   through them.
+# - **Many dead units:** try leaky ReLU or PReLU, whose negative slope never vanishes. GELU
+#   (`nn.GELU`, common in transformers) and ELU are smooth near 0 but, as measured above, do not
+#   revive a unit pushed far below zero.
 # - **Sigmoid** belongs where a number must be a probability or a gate in $(0, 1)$: the output of
 #   a binary classifier, the gates of an LSTM. Deep stacks of sigmoid hidden layers train poorly.
 # - **Tanh** is the zero-centred choice for bounded hidden states, e.g. in recurrent networks.
@@ -305,9 +346,11 @@ history = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size
 
 # %%
 loss_after = mean_loss(net, train_iter)
-print(f"training loss before {loss_before:.4f}, after {loss_after:.4f}")
-assert loss_after < loss_before
-d2l.check_accuracy(history, 0.86, quick=0.70)
+print(f"training loss before {loss_before:.4f}, after {loss_after:.4f} "
+      f"(SGD steps taken: {history.steps})")
+if not history.interrupted:  # a run stopped with Ctrl-C may not have taken a step yet
+    assert loss_after < loss_before
+acc_scratch = d2l.check_accuracy(history, 0.86, quick=0.70)
 X_test = torch.cat([Xb for Xb, _ in test_iter]).reshape(-1, num_inputs)
 with torch.no_grad():
     fires = relu(X_test @ W1 + b1) > 0
@@ -315,7 +358,77 @@ print(f"hidden units silent on the whole test set: {int((fires.sum(dim=0) == 0).
       f"of {num_hiddens}")
 
 # %% [markdown]
-# ## 6. Concise implementation
+# ## 6. Backpropagation by hand
+#
+# `d2l.train_ch3` called `.backward()` on the loss and `d2l.sgd` followed the gradients autograd
+# had filled in. Nothing about them is mysterious: they follow from the chain rule, one layer at a
+# time from the loss back to the input. For a batch $\mathbf{X}$ of $n$ flattened pictures
+# (shape $n \times 784$), labels $y_1, \dots, y_n$, and $\mathbf{1}$ a column of $n$ ones, the
+# forward pass is
+#
+# $$\mathbf{Z} = \mathbf{X}\mathbf{W}_1 + \mathbf{1}\mathbf{b}_1^\top, \qquad
+#   \mathbf{H} = \mathrm{ReLU}(\mathbf{Z}), \qquad
+#   \mathbf{O} = \mathbf{H}\mathbf{W}_2 + \mathbf{1}\mathbf{b}_2^\top, \qquad
+#   L = \sum_{i=1}^n \Big(\log\sum_{j} e^{o_{ij}} - o_{i y_i}\Big),$$
+#
+# the summed cross-entropy that `train_ch3` differentiates here. The backward pass computes the
+# gradient of $L$ with respect to each of these in reverse order; write $\mathrm{d}\mathbf{A}$
+# for $\partial L / \partial \mathbf{A}$, a matrix of $\mathbf{A}$'s shape.
+#
+# 1. **Scores.** Differentiating the bracket for row $i$ gives
+#    $\partial L/\partial o_{ij} = \operatorname{softmax}(\mathbf{o}_i)_j - [j = y_i]$ (exercise 4
+#    of chapter 02), so with $\mathbf{Y}$ the one-hot labels
+#    $$\mathrm{d}\mathbf{O} = \operatorname{softmax}(\mathbf{O}) - \mathbf{Y}.$$
+# 2. **Output layer.** Each score is $o_{ik} = \sum_j h_{ij} w_{jk} + b_k$. The weight $w_{jk}$
+#    enters the scores $o_{ik}$ of every row $i$ with factor $h_{ij}$, and $h_{ij}$ enters the
+#    scores $o_{ik}$ of every class $k$ with factor $w_{jk}$. Summing those paths:
+#    $$\mathrm{d}\mathbf{W}_2 = \mathbf{H}^\top\,\mathrm{d}\mathbf{O}, \qquad
+#      \mathrm{d}\mathbf{b}_2 = \mathrm{d}\mathbf{O}^\top\mathbf{1}, \qquad
+#      \mathrm{d}\mathbf{H} = \mathrm{d}\mathbf{O}\,\mathbf{W}_2^\top .$$
+# 3. **ReLU.** It acts entry by entry, $h_{ij} = \max(z_{ij}, 0)$, so each entry of the gradient
+#    is multiplied by the local slope, 1 or 0:
+#    $$\mathrm{d}\mathbf{Z} = \mathrm{d}\mathbf{H} \odot [\mathbf{Z} > 0].$$
+# 4. **Hidden layer.** The same rule as in step 2, with $\mathbf{X}$ in the role of $\mathbf{H}$:
+#    $$\mathrm{d}\mathbf{W}_1 = \mathbf{X}^\top\,\mathrm{d}\mathbf{Z}, \qquad
+#      \mathrm{d}\mathbf{b}_1 = \mathrm{d}\mathbf{Z}^\top\mathbf{1}.$$
+#    ($\mathrm{d}\mathbf{X}$ is not needed: the pictures are not parameters.)
+#
+# The shapes check themselves: $\mathbf{H}^\top$ is $256 \times n$ and $\mathrm{d}\mathbf{O}$ is
+# $n \times 10$, so $\mathrm{d}\mathbf{W}_2$ is $256 \times 10$, the shape of $\mathbf{W}_2$. The
+# backward pass reuses results of the forward pass ($\mathbf{H}$, and where $\mathbf{Z}$ was
+# positive): that is why autograd keeps such intermediate tensors in memory until `.backward()`
+# has run. In code, on the test batch of section 3 and the trained parameters:
+
+# %%
+def mlp_grads(X, y, W1, b1, W2, b2):
+    """Gradients (dW1, db1, dW2, db2) of the summed cross-entropy of the MLP, by the chain rule."""
+    X = X.reshape(len(X), -1)
+    Z = X @ W1 + b1                                     # forward, keeping Z and H
+    H = relu(Z)
+    O = H @ W2 + b2
+    dO = torch.softmax(O, dim=1) - F.one_hot(y, O.shape[1])  # step 1
+    dW2, db2, dH = H.T @ dO, dO.sum(dim=0), dO @ W2.T         # step 2
+    dZ = dH * (Z > 0)                                         # step 3
+    dW1, db1 = X.T @ dZ, dZ.sum(dim=0)                        # step 4
+    return dW1, db1, dW2, db2
+
+
+with torch.no_grad():
+    by_hand = mlp_grads(X, y, *params)
+by_autograd = torch.autograd.grad(F.cross_entropy(net(X), y, reduction="sum"), params)
+for name, mine, auto in zip(("dW1", "db1", "dW2", "db2"), by_hand, by_autograd):
+    assert mine.shape == auto.shape
+    torch.testing.assert_close(mine, auto, rtol=1e-4, atol=1e-5, msg=name)
+# the ReLU mask matters: without it the first layer's gradient would be different
+with torch.no_grad():
+    Z = X.reshape(len(X), -1) @ W1 + b1
+    dH = (torch.softmax(relu(Z) @ W2 + b2, dim=1) - F.one_hot(y, num_outputs)) @ W2.T
+assert (Z <= 0).any() and not torch.allclose(X.reshape(len(X), -1).T @ dH, by_hand[0], atol=1e-3)
+print("hand-written gradients == autograd for", ", ".join(f"{n} {tuple(g.shape)}" for n, g in
+                                                          zip(("W1", "b1", "W2", "b2"), by_hand)))
+
+# %% [markdown]
+# ## 7. Concise implementation
 #
 # The same network as layers. `d2l.FlattenLayer()` reshapes `(n, 1, 28, 28)` to `(n, 784)`; it is
 # the classic helper and does what `nn.Flatten()` does. We first copy the scratch model's weights
@@ -343,14 +456,20 @@ def init_weights(module):
 
 
 net_concise.apply(init_weights)
+with torch.random.fork_rng():  # a pass over the shuffled training set must not move the seed
+    loss_concise_before = mean_loss(net_concise, train_iter)
 optimizer = torch.optim.SGD(net_concise.parameters(), lr=lr)
 history_concise = d2l.train_ch3(net_concise, train_iter, test_iter, nn.CrossEntropyLoss(),
                                 num_epochs, batch_size, optimizer=optimizer)
 
 # %%
-d2l.check_accuracy(history_concise, 0.86, quick=0.70)
-print("final test accuracy: scratch", history["test_acc"][-1],
-      "/ concise", history_concise["test_acc"][-1])
+loss_concise_after = mean_loss(net_concise, train_iter)
+print(f"training loss before {loss_concise_before:.4f}, after {loss_concise_after:.4f} "
+      f"(SGD steps taken: {history_concise.steps})")
+if not history_concise.interrupted:
+    assert loss_concise_after < loss_concise_before
+acc_concise = d2l.check_accuracy(history_concise, 0.86, quick=0.70)
+print(f"final test accuracy: scratch {acc_scratch:.3f} / concise {acc_concise:.3f}")
 
 # %% [markdown]
 # The MLP has 784·256 + 256 + 256·10 + 10 = 203 530 parameters against softmax regression's 7 850.
@@ -365,10 +484,15 @@ print("final test accuracy: scratch", history["test_acc"][-1],
 # - Without a nonlinearity, stacked linear layers are one linear layer.
 # - ReLU (slope 1 or 0), leaky ReLU (slope 1 or $\alpha$), sigmoid (slope $\le 1/4$) and tanh
 #   (slope $\le 1$) differ most in their derivatives; autograd reproduces the closed forms.
-# - A ReLU unit whose pre-activation is negative for every input gets zero gradient and never
-#   recovers; one overly large step can kill many units.
-# - Default to ReLU in hidden layers; reach for leaky ReLU/GELU against dead units; keep sigmoid
-#   for probabilities and gates.
+# - A first-layer ReLU unit whose pre-activation is negative for every training input gets zero
+#   gradient and, under plain SGD, never recovers (a deeper unit can, once the layer below moves);
+#   one overly large step can kill many units. Leaky ReLU and PReLU revive such a unit; GELU and
+#   ELU, flat far below zero, do not.
+# - Default to ReLU in hidden layers; reach for leaky ReLU or PReLU against dead units; keep
+#   sigmoid for probabilities and gates.
+# - Backpropagation is the chain rule applied layer by layer from the loss back:
+#   $\partial L/\partial\mathbf{O} = \operatorname{softmax}(\mathbf{O}) - \mathbf{Y}$, then one
+#   matrix product per weight and one mask per ReLU; autograd computes exactly that.
 # - An MLP with one hidden layer of 256 units, from scratch or as `nn.Sequential`, trains with the
 #   same `d2l.train_ch3` call as softmax regression.
 #
@@ -391,12 +515,15 @@ def activation_derivatives(z):
 d2l.exercises.check_activation_derivatives(activation_derivatives)
 
 # %% [markdown]
-# **Exercise 2.** Backpropagation by hand. For the network
-# $\mathbf{Z} = \mathbf{X}\mathbf{W}_1 + \mathbf{b}_1$, $\mathbf{H} = \mathrm{ReLU}(\mathbf{Z})$,
-# $\mathbf{O} = \mathbf{H}\mathbf{W}_2 + \mathbf{b}_2$ and the *summed* cross-entropy of the batch
-# (labels `y` of shape `(n,)`), write `mlp_backward(X, y, W1, b1, W2, b2)` returning the gradients
-# `(dW1, db1, dW2, db2)`, each shaped like its parameter. Start from exercise 4 of chapter 02:
-# the gradient with respect to $\mathbf{O}$ is $\operatorname{softmax}(\mathbf{O}) - $ one-hot.
+# **Exercise 2.** Backpropagation by hand, for a variant of section 6's network: a hidden layer
+# of *tanh* units and the *mean* cross-entropy of the batch (what `nn.CrossEntropyLoss()` computes
+# by default),
+# $\mathbf{Z} = \mathbf{X}\mathbf{W}_1 + \mathbf{b}_1$, $\mathbf{H} = \tanh(\mathbf{Z})$,
+# $\mathbf{O} = \mathbf{H}\mathbf{W}_2 + \mathbf{b}_2$,
+# $L = \frac1n\sum_i \ell_i$. Write `mlp_backward(X, y, W1, b1, W2, b2)` for a batch `X` of shape
+# `(n, d)` and labels `y` of shape `(n,)`, returning the gradients `(dW1, db1, dW2, db2)`, each
+# shaped like its parameter. Go through section 6's four steps and change what the two
+# differences change (exercise 1 has tanh's derivative).
 
 # %% tags=["exercise"]
 def mlp_backward(X, y, W1, b1, W2, b2):
