@@ -1,6 +1,7 @@
 """Chapter 07 exercise checks: the reference solutions pass, the stubs are "not attempted", and
 the typical wrong answers fail with the hint meant for them."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -37,8 +38,9 @@ def test_sequence_stub_is_not_attempted(capsys):
     assert "not attempted yet" in capsys.readouterr().out
 
 
-def over(dims, correction=0, eps_inside=True):
+def over(dims, correction=0, eps_inside=True, fixed_eps=None):
     def norm(X, gamma, beta, eps):
+        eps = eps if fixed_eps is None else fixed_eps
         mean = X.mean(dim=dims, keepdim=True)
         var = X.var(dim=dims, keepdim=True, correction=correction)
         std = torch.sqrt(var + eps) if eps_inside else torch.sqrt(var)
@@ -51,12 +53,24 @@ def over(dims, correction=0, eps_inside=True):
     (over((1, 2)), "that is layer norm"),
     (over((2,)), "that is instance norm"),
     (over((0, 2), correction=1), "unbiased variance"),
-    (over((0, 2), eps_inside=False), "nan or inf"),
+    (over((0, 2), eps_inside=False), "that of eps = 1e-5 or of no eps at all"),
+    (over((0, 2), fixed_eps=1e-5), "that of eps = 1e-5 or of no eps at all"),
     (lambda X, g, b, eps: batch_norm_sequence(X, g, b, eps) * 2, "differs from F.batch_norm"),
 ])
 def test_sequence_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
         check_batch_norm_sequence(wrong)
+
+
+def eps_outside_the_root(X, gamma, beta, eps):
+    mean = X.mean(dim=(0, 2), keepdim=True)
+    var = X.var(dim=(0, 2), keepdim=True, correction=0)
+    return gamma.reshape(1, -1, 1) * (X - mean) / (torch.sqrt(var) + eps) + beta.reshape(1, -1, 1)
+
+
+def test_sequence_eps_outside_the_root_fails():
+    with pytest.raises(ExerciseFailed, match="it goes under the square root"):
+        check_batch_norm_sequence(eps_outside_the_root)
 
 
 # 07.2 fold batch norm into a dense layer
@@ -86,6 +100,11 @@ def forgets_eps(weight, bias, bn):
     return weight * scale[:, None], (bias - bn.running_mean) * scale + bn.bias
 
 
+def hard_codes_eps(weight, bias, bn):
+    scale = bn.weight / torch.sqrt(bn.running_var + 1e-5)  # PyTorch's default, not this layer's
+    return weight * scale[:, None], (bias - bn.running_mean) * scale + bn.bias
+
+
 def bias_not_scaled(weight, bias, bn):
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     return weight * scale[:, None], bias - bn.running_mean * scale + bn.bias
@@ -100,6 +119,7 @@ def scales_columns(weight, bias, bn):
 @pytest.mark.parametrize("wrong,hint", [
     (divides_by_variance, "divide by its square root"),
     (forgets_eps, "without eps"),
+    (hard_codes_eps, "read it off the layer"),
     (bias_not_scaled, "the old bias goes through the normalization too"),
     (scales_columns, "scale the ROWS"),
     (lambda w, b, bn: (w, b), "substitute y = W x \\+ b"),
@@ -125,7 +145,23 @@ def closed_form(X, k, momentum):
     return (1 - keep) * X.mean(dim=0), keep + (1 - keep) * X.var(dim=0)
 
 
-@pytest.mark.parametrize("right", [running_stats_after, closed_form])
+def as_lists(X, k, momentum):
+    mean, var = running_stats_after(X, k, momentum)
+    return mean.tolist(), var.tolist()  # python floats in lists
+
+
+def as_numpy(X, k, momentum):
+    mean, var = running_stats_after(X, k, momentum)
+    return mean.numpy(), var.numpy().astype(np.float64)
+
+
+def as_mixed_tuples(X, k, momentum):
+    mean, var = running_stats_after(X, k, momentum)
+    return tuple(np.float32(v) for v in mean.tolist()), tuple(torch.tensor(v) for v in var.tolist())
+
+
+@pytest.mark.parametrize("right", [running_stats_after, closed_form, as_lists, as_numpy,
+                                   as_mixed_tuples])
 def test_running_stats_references_pass(capsys, right):
     check_running_stats_after(right)
     assert "07.3 running statistics after k batches: correct" in capsys.readouterr().out
@@ -153,6 +189,11 @@ def variant(mean_start=0.0, var_start=1.0, new_weight=lambda m: m, correction=1)
     (variant(var_start=0.0), "starts at ones, not zeros"),
     (lambda X, k, m: (X.mean(dim=0), X.var(dim=0)), "you returned the batch mean"),
     (lambda X, k, m: running_stats_after(X, k, m)[0], "return a pair"),
+    (lambda X, k, m: tuple(t.tolist() for t in variant(correction=0)(X, k, m)), "UNBIASED batch variance"),
+    (lambda X, k, m: (running_stats_after(X, k, m)[0].tolist()[:-1], running_stats_after(X, k, m)[1]),
+     r"expected shape \(3,\)"),
+    (lambda X, k, m: ([True, False, True], running_stats_after(X, k, m)[1]), "entry 0, gave bool"),
+    (lambda X, k, m: ("0.1 0.2 0.3", running_stats_after(X, k, m)[1]), "expected a tensor, got str"),
 ])
 def test_running_stats_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

@@ -1,7 +1,9 @@
 """Chapter 08 exercise checks: the reference solutions pass, the stubs are "not attempted", and
 the typical wrong answers fail with the hint meant for them."""
 
+import numpy as np
 import pytest
+import torch
 
 from d2lmini.exercises import (ExerciseFailed, check_lenet_flat_features, check_lenet_macs,
                                check_lenet_num_params)
@@ -22,8 +24,14 @@ def lenet_flat_features(n, padding):
     return 16 * side * side
 
 
-def test_flat_features_reference_passes(capsys):
-    check_lenet_flat_features(lenet_flat_features)
+@pytest.mark.parametrize("right", [
+    lenet_flat_features,
+    lambda n, p: np.int64(lenet_flat_features(n, p)),     # a numpy integer
+    lambda n, p: torch.tensor(lenet_flat_features(n, p)),  # a one-element tensor
+    lambda n, p: float(lenet_flat_features(n, p)),         # a whole float is still the count
+])
+def test_flat_features_reference_passes(capsys, right):
+    check_lenet_flat_features(right)
     assert "08.1 LeNet flat features: correct" in capsys.readouterr().out
 
 
@@ -34,6 +42,11 @@ def test_flat_features_stub_is_not_attempted(capsys):
 
 def off_by_one(n, padding):
     side = ((n + 2 * padding - 5) // 2 - 5) // 2
+    return 16 * side * side
+
+
+def divides_with_slash(n, padding):
+    side = ((n + 2 * padding - 4) / 2 - 4) / 2
     return 16 * side * side
 
 
@@ -48,7 +61,9 @@ def rounds_pooling_up(n, padding):
     (rounds_pooling_up, "round down, n // 2"),
     (lambda n, p: lenet_flat_features(n, p) // 16, "the encoder ends with 16 channels"),
     (lambda n, p: int((lenet_flat_features(n, p) // 16) ** 0.5), "you returned the side length"),
-    (lambda n, p: float(lenet_flat_features(n, p)), "use // rather than /"),
+    (divides_with_slash, "round down with //, not divide with /"),
+    (lambda n, p: lenet_flat_features(n, p) + 0.5, "a count is a whole number.*use // rather than /"),
+    (lambda n, p: str(lenet_flat_features(n, p)), "a count is a whole number"),
 ])
 def test_flat_features_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -63,8 +78,11 @@ def lenet_num_params(c1, c2):
     return conv(1, c1, 5) + conv(c1, c2, 5) + dense(25 * c2, 120) + dense(120, 84) + dense(84, 10)
 
 
-def test_num_params_reference_passes(capsys):
-    check_lenet_num_params(lenet_num_params)
+@pytest.mark.parametrize("right", [lenet_num_params,
+                                   lambda c1, c2: np.int64(lenet_num_params(c1, c2)),
+                                   lambda c1, c2: torch.tensor(lenet_num_params(c1, c2))])
+def test_num_params_reference_passes(capsys, right):
+    check_lenet_num_params(right)
     assert "08.2 LeNet parameter count: correct" in capsys.readouterr().out
     assert lenet_num_params(6, 16) == 61706  # the chapter's count
 
@@ -80,6 +98,7 @@ def test_num_params_stub_is_not_attempted(capsys):
     (lambda c1, c2: lenet_num_params(c1, c2) - 120 * 24 * c2, "not one per channel"),
     (lambda c1, c2: lenet_num_params(c1, c2) - 850, "count all three dense layers"),
     (lambda c1, c2: lenet_num_params(c1, c2) + 1, r"c_o \(c_i k\^2 \+ 1\)"),
+    (lambda c1, c2: lenet_num_params(c1, c2) / 7, "a count is a whole number"),
 ])
 def test_num_params_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -93,8 +112,9 @@ def lenet_macs(c1, c2):
             + 25 * c2 * 120 + 120 * 84 + 84 * 10)
 
 
-def test_macs_reference_passes(capsys):
-    check_lenet_macs(lenet_macs)
+@pytest.mark.parametrize("right", [lenet_macs, lambda c1, c2: np.int64(lenet_macs(c1, c2))])
+def test_macs_reference_passes(capsys, right):
+    check_lenet_macs(right)
     assert "08.3 LeNet multiply-adds: correct" in capsys.readouterr().out
 
 
@@ -109,6 +129,7 @@ def test_macs_stub_is_not_attempted(capsys):
     (lambda c1, c2: lenet_macs(c1, c2) - (c1 - 1) * c2 * 25 * 100, "sums over all c1 input channels"),
     (lambda c1, c2: c1 * 25 * 28 * 28 + c1 * c2 * 25 * 100, "add the dense layers too"),
     (lambda c1, c2: 2 * lenet_macs(c1, c2), "biases, activations and pooling are not counted"),
+    (lambda c1, c2: [lenet_macs(c1, c2)], "a count is a whole number"),
 ])
 def test_macs_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 
 PICS = Path(__file__).resolve().parents[1]
 N, C, PIX = 4, 6, 3  # examples, channels, pixels per side of a drawn feature map
-GROUPS = 2           # group norm: channels per group = C // GROUPS
+GROUPS = 3           # group norm, as in the notebook: 3 groups of C // GROUPS = 2 channels
 
 # panel title, axes averaged over, and which (n, c) cells form one normalization set
 PANELS = [

@@ -1,6 +1,7 @@
 """Reference results for exercises 4 to 7 of notebooks/07_batch_norm:
 
-* 4: BN-LeNet with sigmoid and average pooling, and with batch norm after the activation;
+* 4: the sigmoid and average-pooling net without normalization, with batch norm before the
+  activation, and with batch norm after it;
 * 5: BN-LeNet and the same net without batch norm, trained with SGD at learning rate 1.0;
 * 6: a trained BN-LeNet evaluated in evaluation mode and in training mode on batches of 2;
 * 7: group norm (2 groups) in the convolutional part and layer norm in the dense part, against
@@ -94,18 +95,20 @@ def main() -> None:
     print("Exercise 4: sigmoid and average pooling, Adam 0.01\n")
     print("| net | " + " | ".join(f"val acc, seed {s}" for s in SEEDS) + " |")
     print("|---|" + "---|" * len(SEEDS))
-    for name, after in [("batch norm before the sigmoid", False), ("batch norm after the sigmoid", True)]:
+    no_norm = {"norm2d": nn.Identity, "norm1d": nn.Identity}
+    for name, norms, after in [("no normalization (nn.Identity)", no_norm, False),
+                               ("batch norm before the sigmoid", {}, False),
+                               ("batch norm after the sigmoid", {}, True)]:
         accs = []
         for seed in SEEDS:
             d2l.set_seed(seed)
-            net = bn_lenet(nn.Sigmoid, nn.AvgPool2d, after_activation=after)
+            net = bn_lenet(nn.Sigmoid, nn.AvgPool2d, after_activation=after, **norms)
             accs.append(train(net, adam(net), train_iter, val_iter)[-1])
         print(f"| {name} | " + " | ".join(f"{a:.3f}" for a in accs) + " |")
 
     print("\nExercise 5: SGD at learning rate 1.0, seed 0, validation accuracy per epoch\n")
     print("| net | " + " | ".join(f"epoch {e + 1}" for e in range(EPOCHS)) + " |")
     print("|---|" + "---|" * EPOCHS)
-    no_norm = {"norm2d": nn.Identity, "norm1d": nn.Identity}
     for name, norms in [("BN-LeNet", {}), ("without batch norm", no_norm)]:
         d2l.set_seed(0)
         net = bn_lenet(**norms)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, number, require, value  # noqa: F401
 
 __all__: list[str] = ["check_batch_norm_sequence", "check_fold_batch_norm",
                       "check_running_stats_after"]
@@ -22,8 +22,10 @@ def _standardized(X: torch.Tensor, dims: tuple[int, ...], gamma: torch.Tensor, b
     return (X - mean) / torch.sqrt(var + eps) * gamma.reshape(1, -1, 1) + beta.reshape(1, -1, 1)
 
 
-# (N, C, L) shapes; the last case has a channel that is constant over the batch
+# (N, C, L) shapes, each with its own eps, so that a hard-coded eps fails; the last case has a
+# channel that is constant over the batch
 _SEQ_SHAPES = [(4, 3, 7), (8, 2, 10), (2, 5, 1), (6, 4, 5)]
+_SEQ_EPS = [1e-5, 0.1, 1e-3, 1e-5]
 
 
 @exercise("07.1 batch norm for sequences")
@@ -31,15 +33,17 @@ def check_batch_norm_sequence(batch_norm_sequence: Callable[..., torch.Tensor]) 
     """Check `batch_norm_sequence(X, gamma, beta, eps)`: training-mode batch normalization of a
     (N, C, L) input with per-channel statistics, against `F.batch_norm` (07_batch_norm)."""
     gen = torch.Generator().manual_seed(7)
-    for i, shape in enumerate(_SEQ_SHAPES):
+    for i, (shape, eps) in enumerate(zip(_SEQ_SHAPES, _SEQ_EPS)):
         X = 3 * torch.randn(shape, generator=gen) + 2
+        X[:, 0] *= 0.2  # a channel of small variance, where eps shows
         if i == len(_SEQ_SHAPES) - 1:
             X[:, 1] = 5.0  # a channel with zero variance in this batch
         C = shape[1]
         gamma, beta = torch.rand(C, generator=gen) + 0.5, torch.randn(C, generator=gen)
-        want = F.batch_norm(X, None, None, gamma, beta, training=True, momentum=0.0, eps=1e-5)
-        got = call(batch_norm_sequence, X.clone(), gamma.clone(), beta.clone(), 1e-5)
-        case = f"X of shape {shape}" + (" with channel 1 constant" if i == len(_SEQ_SHAPES) - 1 else "")
+        want = F.batch_norm(X, None, None, gamma, beta, training=True, momentum=0.0, eps=eps)
+        got = call(batch_norm_sequence, X.clone(), gamma.clone(), beta.clone(), eps)
+        case = (f"X of shape {shape}, eps={eps}"
+                + (" with channel 1 constant" if i == len(_SEQ_SHAPES) - 1 else ""))
         if isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.isfinite(got).all():
             raise ExerciseFailed(f"for {case} your output has nan or inf: a channel with zero "
                                  "variance divides by zero unless eps goes under the square root, "
@@ -54,11 +58,21 @@ def check_batch_norm_sequence(batch_norm_sequence: Callable[..., torch.Tensor]) 
                 ((2,), "you took statistics per example and channel (over L only): that is "
                        "instance norm; batch norm averages over the batch too: dims (0, 2)"),
             ]:
-                wrong = _standardized(X, dims, gamma, beta, 1e-5)
+                wrong = _standardized(X, dims, gamma, beta, eps)
                 if torch.allclose(got, wrong, atol=1e-4) and not torch.allclose(wrong, want, atol=1e-4):
                     raise ExerciseFailed(f"for {case}: {hint}")
+            if eps > 1e-4 and any(torch.allclose(got, _standardized(X, (0, 2), gamma, beta, e),
+                                                 atol=1e-4) for e in (1e-5, 0.0)):
+                raise ExerciseFailed(f"for {case} your output is that of eps = 1e-5 or of no eps "
+                                     "at all: divide by sqrt(var + eps) with the `eps` argument")
+            mean, var = X.mean(dim=(0, 2), keepdim=True), X.var(dim=(0, 2), keepdim=True, correction=0)
+            eps_outside = ((X - mean) / (var.sqrt() + eps) * gamma.reshape(1, -1, 1)
+                           + beta.reshape(1, -1, 1))
+            if eps > 1e-4 and torch.allclose(got, eps_outside, atol=1e-4):
+                raise ExerciseFailed(f"for {case} you added eps to the standard deviation: it goes "
+                                     "under the square root, sqrt(var + eps)")
             if shape[0] * shape[2] > 1 and torch.allclose(
-                    got, _standardized(X, (0, 2), gamma, beta, 1e-5, correction=1), atol=1e-4):
+                    got, _standardized(X, (0, 2), gamma, beta, eps, correction=1), atol=1e-4):
                 raise ExerciseFailed(f"for {case} you normalized with the unbiased variance "
                                      "(divide by n - 1); the batch is normalized with the biased "
                                      "one: X.var(..., correction=0)")
@@ -66,10 +80,12 @@ def check_batch_norm_sequence(batch_norm_sequence: Callable[..., torch.Tensor]) 
                          "per channel c, mean and biased variance over axes 0 and 2, then "
                          "gamma[c] * x_hat + beta[c] (reshape gamma and beta to (1, C, 1))",
               atol=1e-4)
-    return f"{len(_SEQ_SHAPES)} shapes against F.batch_norm, a constant channel included"
+    return (f"{len(_SEQ_SHAPES)} shapes and eps values against F.batch_norm, a constant channel "
+            "included")
 
 
-_FOLD_CASES = [(4, 4), (6, 4), (3, 5), (10, 2)]
+# (d_in, d_out, eps): each layer its own eps, so that a hard-coded 1e-5 fails
+_FOLD_CASES = [(4, 4, 1e-5), (6, 4, 0.1), (3, 5, 1e-3), (10, 2, 0.5)]
 
 
 @exercise("07.2 fold batch norm into a dense layer")
@@ -77,9 +93,9 @@ def check_fold_batch_norm(fold_batch_norm: Callable[..., tuple[torch.Tensor, tor
     """Check `fold_batch_norm(weight, bias, bn)`: the weight and bias of one dense layer that
     computes `bn(linear(x))` with `bn` in evaluation mode (07_batch_norm)."""
     gen = torch.Generator().manual_seed(70)
-    for d_in, d_out in _FOLD_CASES:
+    for d_in, d_out, eps in _FOLD_CASES:
         linear = nn.Linear(d_in, d_out)
-        bn = nn.BatchNorm1d(d_out)
+        bn = nn.BatchNorm1d(d_out, eps=eps)
         with torch.no_grad():
             linear.weight.copy_(torch.randn(d_out, d_in, generator=gen))
             linear.bias.copy_(torch.randn(d_out, generator=gen))
@@ -92,7 +108,7 @@ def check_fold_batch_norm(fold_batch_norm: Callable[..., tuple[torch.Tensor, tor
         X = torch.randn(16, d_in, generator=gen)
         with torch.no_grad():
             want = bn(linear(X))
-        case = f"a {d_in} -> {d_out} layer"
+        case = f"a {d_in} -> {d_out} layer with bn.eps={eps}"
         got = call(fold_batch_norm, linear.weight.detach().clone(), linear.bias.detach().clone(), bn)
         require(isinstance(got, (tuple, list)) and len(got) == 2
                 and all(isinstance(t, torch.Tensor) for t in got),
@@ -111,14 +127,21 @@ def check_fold_batch_norm(fold_batch_norm: Callable[..., tuple[torch.Tensor, tor
                 no_eps = F.linear(X, linear.weight * (bn.weight / bn.running_var.sqrt())[:, None],
                                   (linear.bias - bn.running_mean) * bn.weight / bn.running_var.sqrt()
                                   + bn.bias)
+                fixed_std = torch.sqrt(bn.running_var + 1e-5)
+                fixed_eps = F.linear(X, linear.weight * (bn.weight / fixed_std)[:, None],
+                                     (linear.bias - bn.running_mean) * bn.weight / fixed_std + bn.bias)
                 by_var = F.linear(X, linear.weight * (bn.weight / (bn.running_var + bn.eps))[:, None],
                                   (linear.bias - bn.running_mean) * bn.weight / (bn.running_var + bn.eps)
                                   + bn.bias)
                 unscaled_bias = F.linear(X, linear.weight * (bn.weight / std)[:, None],
                                          linear.bias - bn.running_mean * bn.weight / std + bn.bias)
-                columns = F.linear(X, linear.weight * (bn.weight / std)[None, :],
-                                   (linear.bias - bn.running_mean) * bn.weight / std + bn.bias)
-            if torch.allclose(out, columns, atol=1e-4, rtol=1e-4):
+                columns = (F.linear(X, linear.weight * (bn.weight / std)[None, :],
+                                    (linear.bias - bn.running_mean) * bn.weight / std + bn.bias)
+                           if d_in == d_out else None)  # a shape error unless the layer is square
+            if eps != 1e-5 and torch.allclose(out, fixed_eps, atol=1e-4, rtol=1e-4):
+                hint = ("you used eps = 1e-5, but this layer was built with another eps: read it "
+                        "off the layer, sqrt(bn.running_var + bn.eps)")
+            elif columns is not None and torch.allclose(out, columns, atol=1e-4, rtol=1e-4):
                 hint = ("you scaled the columns of the weight (one per INPUT): scale the ROWS, one "
                         "scale per output feature, weight * scale[:, None]")
             elif torch.allclose(out, by_var, atol=1e-4, rtol=1e-4):
@@ -134,7 +157,8 @@ def check_fold_batch_norm(fold_batch_norm: Callable[..., tuple[torch.Tensor, tor
                         "+ beta; substitute y = W x + b and collect the terms")
             raise ExerciseFailed(f"for {case} the folded layer differs from bn(linear(x)) in eval "
                                  f"mode: {hint}")
-    return f"{len(_FOLD_CASES)} layers against bn(linear(x)) in eval mode, a near-zero variance included"
+    return (f"{len(_FOLD_CASES)} layers and eps values against bn(linear(x)) in eval mode, a "
+            "near-zero variance included")
 
 
 _RUN_CASES = [(8, 1, 0.1), (8, 3, 0.1), (4, 10, 0.1), (16, 5, 0.3), (2, 20, 0.01)]
@@ -158,10 +182,24 @@ def check_running_stats_after(running_stats_after: Callable[..., tuple[torch.Ten
         require(isinstance(got, (tuple, list)) and len(got) == 2,
                 f"for {case} running_stats_after returned {type(got).__name__}: return a pair "
                 "(running_mean, running_var)")
-        mean, var = got
+        mean = _numbers(got[0], f"for {case} the running mean")
+        var = _numbers(got[1], f"for {case} the running variance")
         close(mean, bn.running_mean, _mean_hint(mean, X, k, rho, case))
         close(var, bn.running_var, _var_hint(var, X, k, rho, case))
     return f"{len(_RUN_CASES)} cases against nn.BatchNorm1d, momenta 0.01 to 0.3"
+
+
+def _numbers(got: object, what: str) -> object:
+    """`got` as a float tensor when it is numbers as a learner writes them: a tensor, a numpy
+    array, or a list or tuple whose every entry `number` accepts; anything else is returned as it
+    is, for `close` to name its type."""
+    if isinstance(got, torch.Tensor):
+        return got.detach().float()
+    if isinstance(got, (list, tuple)):
+        return torch.tensor([number(v, f"{what}, entry {i},") for i, v in enumerate(got)])
+    if hasattr(got, "__array__") and hasattr(got, "shape"):  # a numpy array
+        return torch.as_tensor(got).float()
+    return got
 
 
 def _after(start: torch.Tensor, target: torch.Tensor, k: int, keep: float) -> torch.Tensor:

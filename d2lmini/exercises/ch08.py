@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, require, value, whole_number  # noqa: F401
 
 __all__: list[str] = ["check_lenet_flat_features", "check_lenet_num_params", "check_lenet_macs"]
 
@@ -43,16 +43,18 @@ def check_lenet_flat_features(lenet_flat_features: Callable[[int, int], int]) ->
     for n, p in _FLAT_CASES:
         with torch.no_grad():
             want = _encoder(p)(torch.zeros(1, 1, n, n)).shape[1]
-        got = call(lenet_flat_features, n, p)
-        if got == want and isinstance(got, int) and not isinstance(got, bool):
-            continue
-        case = f"lenet_flat_features(n={n}, padding={p}) returned {got!r}, expected {want}"
-        numeric = isinstance(got, (int, float)) and not isinstance(got, bool)
+        what = f"lenet_flat_features(n={n}, padding={p})"
+        try:
+            got = whole_number(call(lenet_flat_features, n, p), what)
+        except ExerciseFailed as err:
+            raise ExerciseFailed(f"{err} (expected {want}): a size that does not divide evenly is "
+                                 "rounded down, so use // rather than /") from None
         if got == want:
-            hint = "a number of features is an int: use // rather than /"
-        elif numeric and got * 16 == want:
+            continue
+        case = f"{what} returned {got!r}, expected {want}"
+        if got * 16 == want:
             hint = "that is one channel's side * side: the encoder ends with 16 channels"
-        elif numeric and 16 * got * got == want:
+        elif 16 * got * got == want:
             hint = "you returned the side length: the dense layer gets 16 * side * side numbers"
         elif got == _flat(n, 0):
             hint = "you left out the padding: the first convolution sees n + 2 * padding rows"
@@ -60,6 +62,9 @@ def check_lenet_flat_features(lenet_flat_features: Callable[[int, int], int]) ->
             hint = "off by one: a k-wide window fits n + 2p - k + 1 times, not n + 2p - k"
         elif got == _flat(n, p, pool=lambda n: -(-n // 2)):
             hint = "a 2x2 pooling with stride 2 drops an odd last row: round down, n // 2"
+        elif got == _flat(n, p, pool=lambda n: n / 2):
+            hint = ("a 2x2 pooling with stride 2 drops an odd last row: round down with //, not "
+                    "divide with /")
         else:
             hint = ("apply floor((n + 2p - k) / s) + 1 four times (conv 5 padded, pool 2, conv 5, "
                     "pool 2), then multiply the 16 channels by side * side")
@@ -77,7 +82,7 @@ def check_lenet_num_params(lenet_num_params: Callable[[int, int], int]) -> str:
     itself (08_lenet)."""
     for c1, c2 in _PARAM_CASES:
         want = sum(p.numel() for p in _lenet(c1, c2).parameters())
-        got = call(lenet_num_params, c1, c2)
+        got = whole_number(call(lenet_num_params, c1, c2), f"lenet_num_params(c1={c1}, c2={c2})")
         if got == want:
             continue
         dense = 120 * (25 * c2 + 1) + 84 * 121 + 10 * 85
@@ -129,7 +134,7 @@ def check_lenet_macs(lenet_macs: Callable[[int, int], int]) -> str:
     chapter's LeNet for one 28x28 image, against a count taken while the net runs (08_lenet)."""
     for c1, c2 in _MAC_CASES:
         want = _measured_macs(_lenet(c1, c2), torch.zeros(1, 1, 28, 28))
-        got = call(lenet_macs, c1, c2)
+        got = whole_number(call(lenet_macs, c1, c2), f"lenet_macs(c1={c1}, c2={c2})")
         if got == want:
             continue
         dense = 25 * c2 * 120 + 120 * 84 + 84 * 10
