@@ -32,7 +32,7 @@ def _count(device_type: str) -> int | None:
 
 def get_device(device: torch.device | str | None = None) -> torch.device:
     """Turn a `torch.device`, a string such as "cuda:0", or None (= `try_gpu()`) into a device
-    (08_lenet).
+    (06_convolutions).
 
     A device this machine does not have ("cuda" without a GPU, "cuda:3" with one GPU, "mps" off
     a Mac) is refused here, before a training loop starts, with what `try_gpu()` would pick."""

@@ -77,7 +77,7 @@ def layer_shapes(net: nn.Module, X: torch.Tensor, verbose: bool = True
                  ) -> list[tuple[str, tuple[int, ...]]]:
     """Run X through `net` once and return (and print) the name and output shape of each
     top-level child, in the order they are called: the shape walk of every CNN chapter
-    (08_lenet).
+    (06_convolutions).
 
     The children are watched with forward hooks, so any net works, not only an nn.Sequential
     whose children chain: for a Sequential the walk is its layers in order, for another net
