@@ -69,18 +69,21 @@ def test_inception_macs_typical_mistakes(wrong, hint):
 
 # 12.2 Inception block with two 3x3 convolutions
 
-def make_block(path3, pool_padding=1, order=(0, 1, 2, 3), last_relu=True, bias=True):
+def make_block(path3, pool_padding=1, order=(0, 1, 2, 3), last_relu=True, bias=True,
+               relu_2a=True, pool=nn.MaxPool2d, relu_before_pool=False):
     """An InceptionFactorized class; the arguments build the typical mistakes."""
 
     class Block(nn.Module):
         def __init__(self, in_channels, c1, c2, c3, c4):
             super().__init__()
             self.p1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1, bias=bias), nn.ReLU())
-            self.p2 = nn.Sequential(nn.Conv2d(in_channels, c2[0], 1, bias=bias), nn.ReLU(),
+            self.p2 = nn.Sequential(nn.Conv2d(in_channels, c2[0], 1, bias=bias),
+                                    nn.ReLU() if relu_2a else nn.Identity(),
                                     nn.Conv2d(c2[0], c2[1], 3, padding=1, bias=bias), nn.ReLU())
             self.p3 = path3(in_channels, c3, bias)
+            head = [nn.ReLU()] if relu_before_pool else []
             tail = [nn.ReLU()] if last_relu else []
-            self.p4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=pool_padding),
+            self.p4 = nn.Sequential(*head, pool(3, stride=1, padding=pool_padding),
                                     nn.Conv2d(in_channels, c4, 1, bias=bias), *tail)
 
         def forward(self, x):
@@ -113,6 +116,43 @@ def unpadded(in_channels, c3, bias):
                          nn.Conv2d(c3[1], c3[1], 3, bias=bias), nn.ReLU())
 
 
+def no_relu_between_3x3(in_channels, c3, bias):
+    return nn.Sequential(nn.Conv2d(in_channels, c3[0], 1, bias=bias), nn.ReLU(),
+                         nn.Conv2d(c3[0], c3[1], 3, padding=1, bias=bias),
+                         nn.Conv2d(c3[1], c3[1], 3, padding=1, bias=bias), nn.ReLU())
+
+
+def no_relu_after_reduction(in_channels, c3, bias):
+    return nn.Sequential(nn.Conv2d(in_channels, c3[0], 1, bias=bias),
+                         nn.Conv2d(c3[0], c3[1], 3, padding=1, bias=bias), nn.ReLU(),
+                         nn.Conv2d(c3[1], c3[1], 3, padding=1, bias=bias), nn.ReLU())
+
+
+class Functional(nn.Module):
+    """A valid answer written differently: other names and registration order, functional ReLUs,
+    padding="same" and the paths kept in a ModuleList."""
+
+    def __init__(self, in_channels, c1, c2, c3, c4):
+        super().__init__()
+        self.convs = nn.ModuleList([
+            nn.Conv2d(in_channels, c4, 1),                      # path 4
+            nn.Conv2d(c3[1], c3[1], 3, padding="same"),         # path 3, last
+            nn.Conv2d(in_channels, c1, 1),                      # path 1
+            nn.Conv2d(in_channels, c3[0], 1), nn.Conv2d(c3[0], c3[1], 3, padding="same"),
+            nn.Conv2d(in_channels, c2[0], 1), nn.Conv2d(c2[0], c2[1], 3, padding="same")])
+
+    def forward(self, x):
+        relu, (p4, p3c, p1, p3a, p3b, p2a, p2b) = torch.relu, self.convs
+        pooled = nn.functional.max_pool2d(x, 3, stride=1, padding=1)
+        return torch.cat([relu(p1(x)), relu(p2b(relu(p2a(x)))),
+                          relu(p3c(relu(p3b(relu(p3a(x)))))), relu(p4(pooled))], dim=1)
+
+
+def test_inception_factorized_accepts_another_valid_answer(capsys):
+    check_inception_factorized(Functional)
+    assert "12.2 Inception block with two 3x3 convolutions: correct" in capsys.readouterr().out
+
+
 def test_inception_factorized_reference_passes(capsys):
     before = torch.get_rng_state()
     check_inception_factorized(make_block(two_3x3))
@@ -140,15 +180,27 @@ class NoForward(nn.Module):
         self.inner = make_block(two_3x3)(*args)
 
 
+class Misspelled(NoForward):
+    def foward(self, x):  # a typo: nn.Module never calls it
+        return self.inner(x)
+
+
 @pytest.mark.parametrize("wrong,hint", [
     (make_block(one_5x5), "still has one 5x5 convolution"),
     (make_block(narrow_middle), "the first 3x3 convolution of path 3 should output c3\\[1\\]"),
     (make_block(two_3x3, bias=False), "keep the convolutions' biases"),
     (make_block(unpadded), "need padding=1"),
     (make_block(two_3x3, pool_padding=0), "need padding=1"),
-    (make_block(two_3x3, order=(0, 2, 1, 3)), "concatenate the paths in the order"),
+    (make_block(two_3x3, order=(0, 2, 1, 3)), "concatenate the paths in the order path 1, path 2"),
     (make_block(two_3x3, last_relu=False), "followed by a ReLU"),
-    (NoForward, "no forward method"),
+    (make_block(two_3x3, relu_2a=False), "path 2 needs a ReLU between its 1x1 and its 3x3"),
+    (make_block(no_relu_between_3x3), "path 3 needs a ReLU between its two 3x3 convolutions"),
+    (make_block(no_relu_after_reduction), "path 3 needs a ReLU after its 1x1 convolution too"),
+    (make_block(two_3x3, pool=nn.AvgPool2d), "path 4 starts with a 3x3 max pooling"),
+    (make_block(two_3x3, relu_before_pool=True), "no ReLU before the pooling"),
+    (make_block(two_3x3, order=(3, 1, 2, 0)), "concatenates path 4, path 2, path 3, path 1"),
+    (NoForward, "no forward method: define a method named exactly forward"),
+    (Misspelled, "define a method named exactly forward"),
     (lambda *args: "a block", "subclasses nn.Module"),
 ])
 def test_inception_factorized_typical_mistakes(wrong, hint):

@@ -73,6 +73,17 @@ class ShortcutFirst(make_residual()):
         self.bn2 = nn.BatchNorm2d(out_channels)
 
 
+class NoForward(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.inner = make_residual()(in_channels, out_channels, stride)
+
+
+class Misspelled(NoForward):
+    def foward(self, x):  # a typo: nn.Module never calls it
+        return self.inner(x)
+
+
 def test_residual_block_reference_passes(capsys):
     before = torch.get_rng_state()
     check_residual_block(make_residual())
@@ -96,6 +107,8 @@ def test_residual_block_stub_is_not_attempted(capsys):
     (make_residual(forward="relu twice"), "ends with bn2, without a ReLU"),
     (make_residual(forward="no inner relu"), "computes something else"),
     (ShortcutFirst, "register the layers in that order"),
+    (NoForward, "has no forward method .* named exactly forward"),
+    (Misspelled, "has no forward method .* named exactly forward"),
     (lambda *a, **k: "block", "subclasses nn.Module"),
 ])
 def test_residual_block_typical_mistakes(wrong, hint):

@@ -173,8 +173,40 @@ def pool_first_transition(in_channels, out_channels):
 def test_pool_first_transition_reference_passes(capsys):
     before = torch.get_rng_state()
     check_pool_first_transition(pool_first_transition)
-    assert "14.3 transition that pools first: correct" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "14.3 transition that pools first: correct" in out
+    # 3 images, 4 x 8 weights, at 4x4 pooled positions instead of 8x8
+    assert f"{3 * 4 * 8 * 16:,} multiply-adds instead of the {3 * 4 * 8 * 64:,}" in out
     assert torch.equal(torch.get_rng_state(), before)
+
+
+class PoolFirstModule(nn.Module):
+    """A valid answer as a class of its own, with the pooling done functionally."""
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(in_channels)
+        self.proj = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+
+    def forward(self, x):
+        return self.proj(nn.functional.avg_pool2d(torch.relu(self.norm(x)), 2))
+
+
+def test_pool_first_transition_accepts_a_module_of_its_own(capsys):
+    check_pool_first_transition(PoolFirstModule)
+    assert "14.3 transition that pools first: correct" in capsys.readouterr().out
+
+
+class NoForward(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(in_channels)
+        self.proj = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+
+
+class Misspelled(NoForward):
+    def foward(self, x):  # a typo: nn.Module never calls it
+        return self.proj(nn.functional.avg_pool2d(torch.relu(self.norm(x)), 2))
 
 
 def test_pool_first_transition_stub_is_not_attempted(capsys):
@@ -203,6 +235,9 @@ CONV = lambda c_in, c_out: nn.Conv2d(c_in, c_out, 1, bias=False)  # noqa: E731
     (with_layers(BN, RELU, AVG, lambda c_in, c_out: nn.Conv2d(c_in, c_out, 1, bias=False),
                  lambda c_in, c_out: nn.ReLU()), "computes something else"),
     (lambda c_in, c_out: "layer", "return an nn.Module"),
+    (with_layers(BN, RELU, CONV, AVG), "still runs before the pooling, on all 8x8 positions"),
+    (NoForward, "without a forward method .* named exactly forward"),
+    (Misspelled, "without a forward method .* named exactly forward"),
 ])
 def test_pool_first_transition_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

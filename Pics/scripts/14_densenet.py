@@ -22,24 +22,25 @@ def dense_block():
     a stacked bar under each step shows the channels it reads."""
     fig, ax = plt.subplots(figsize=(11, 4.4))
     xs = [0, 2, 4, 6, 8]
-    names = ["input\nc₀ channels", "BN, ReLU,\n3×3 conv\n→ k", "BN, ReLU,\n3×3 conv\n→ k",
+    names = ["input:\nc₀\nchannels", "BN, ReLU,\n3×3 conv\n→ k", "BN, ReLU,\n3×3 conv\n→ k",
              "BN, ReLU,\n3×3 conv\n→ k", "BN, ReLU,\n3×3 conv\n→ k"]
     for i, (x, name) in enumerate(zip(xs, names)):
-        box(ax, x, 0, 1.4, 1.0, name, DATA if i == 0 else LAYER)
+        box(ax, x, 0, 1.45, 1.15, name, DATA if i == 0 else LAYER)
     # Each output (coloured like its producer) feeds every later layer and the transition.
     targets = xs[1:] + [10.3]
     for i, x in enumerate(xs):
         for t in targets:
             if t <= x:
                 continue
-            ax.add_patch(FancyArrowPatch((x + 0.3, 0.5), (t - 0.3, 0.5),
+            ax.add_patch(FancyArrowPatch((x + 0.3, 0.575), (t - 0.3, 0.575),
                                          connectionstyle=f"arc3,rad={-0.35 + 0.02 * i}",
                                          arrowstyle="->", mutation_scale=9, lw=1.0,
                                          color=COLOURS[i]))
-    box(ax, 10.3, 0, 1.6, 1.2, "transition:\nBN, ReLU,\n1×1 conv → c,\n2×2 avg pool", TRANS, size=8)
+    box(ax, 10.3, 0, 1.9, 1.45, "transition:\nBN, ReLU,\n1×1 conv to\nfewer channels,\n2×2 avg pool", TRANS,
+        size=8)
     # Channels each layer reads: a stacked bar of c0 and then k per earlier layer.
     for j, t in enumerate(targets):
-        y = -0.8
+        y = -0.95
         for i in range(j + 1):
             height = 0.45 if i == 0 else 0.2
             ax.add_patch(FancyBboxPatch((t - 0.18, y - height), 0.36, height,
@@ -48,11 +49,12 @@ def dense_block():
             y -= height
         label = "c₀" if j == 0 else f"c₀ + {j}k" if j > 1 else "c₀ + k"
         ax.text(t, y - 0.12, f"reads\n{label}", ha="center", va="top", fontsize=8)
-    ax.text(-0.7, 2.5, "dense block: every layer's output is concatenated to its input, so layer i "
-            "reads c₀ + (i−1)k channels; the block outputs c₀ + 4k",
+    ax.text(-0.7, 2.6, "a dense block of L = 4 layers with growth rate k: every layer's output is "
+            "concatenated to its input,\nso layer l reads c₀ + (l−1)k channels, and the block "
+            "outputs c₀ + Lk = c₀ + 4k",
             fontsize=9, va="center", ha="left")
-    ax.set_xlim(-1.0, 11.3)
-    ax.set_ylim(-3.1, 2.8)
+    ax.set_xlim(-1.0, 11.5)
+    ax.set_ylim(-3.25, 3.1)
     ax.set_aspect("equal")
     ax.axis("off")
     save(fig, "14_dense_block.svg")
@@ -60,12 +62,12 @@ def dense_block():
 
 def densenet_stages():
     stages = [("input\n1×96×96", "white"),
-              ("7×7 conv 64, s 2\nBN, ReLU\n3×3 max pool", LAYER),
-              ("dense block\n4 layers, k = 32", DATA), ("transition\n→ 96 channels", TRANS),
-              ("dense block\n4 layers, k = 32", DATA), ("transition\n→ 112 channels", TRANS),
-              ("dense block\n4 layers, k = 32", DATA), ("transition\n→ 120 channels", TRANS),
-              ("dense block\n4 layers, k = 32", DATA),
-              ("BN, ReLU\nglobal avg pool", HEAD), ("dense\n248 → 10", HEAD)]
+              ("7×7 conv, 64\nstride 2\nBN, ReLU\n3×3 max pool", LAYER),
+              ("dense block\n4 layers\nk = 32", DATA), ("transition\n→ 96\nchannels", TRANS),
+              ("dense block\n4 layers\nk = 32", DATA), ("transition\n→ 112\nchannels", TRANS),
+              ("dense block\n4 layers\nk = 32", DATA), ("transition\n→ 120\nchannels", TRANS),
+              ("dense block\n4 layers\nk = 32", DATA),
+              ("BN, ReLU\nglobal\naverage pool", HEAD), ("dense\n248 → 10", HEAD)]
     sizes = ["", "64×24×24", "192×24×24", "96×12×12", "224×12×12", "112×6×6", "240×6×6",
              "120×3×3", "248×3×3", "248×1×1", "10"]
     fig, ax = plt.subplots(figsize=(14, 1.9))

@@ -4,9 +4,11 @@ whose pooling path has no 1x1 convolution."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ._core import ExerciseFailed, call, exercise, require, value, whole_number  # noqa: F401
@@ -111,25 +113,75 @@ def _params_hint(got: int, c_in: int, c1: int, c2: Pair, c3: Pair, c4: int) -> s
             f"3x3 to c3[1], 3x3 to c3[1]; 3x3 max pooling, 1x1 to c4")
 
 
-def _support_radius(changed: torch.Tensor, centre: int) -> int:
-    """Largest Chebyshev distance from (centre, centre) of a True entry of a (H, W) mask."""
-    rows, cols = torch.nonzero(changed, as_tuple=True)
-    if rows.numel() == 0:
-        return -1
-    return int(torch.maximum((rows - centre).abs(), (cols - centre).abs()).max())
-
-
+# (name, which path, kernel size, padding) of the block's seven convolutions, in path order
+_CONVS = (("p1", 1, 0), ("p2a", 1, 0), ("p2b", 3, 1), ("p3a", 1, 0), ("p3b", 3, 1),
+          ("p3c", 3, 1), ("p4", 1, 0))
 _PATHS = ("path 1 (1x1)", "path 2 (1x1, 3x3)", "path 3 (1x1, 3x3, 3x3)", "path 4 (pool, 1x1)")
-_RADII = (0, 1, 2, 1)  # how far from a pixel its influence reaches in each path's output
+
+
+def _conv_shapes(c_in: int, c1: int, c2: Pair, c3: Pair, c4: int) -> dict[str, tuple]:
+    """The weight shape of each of the block's convolutions."""
+    return {"p1": (c1, c_in, 1, 1), "p2a": (c2[0], c_in, 1, 1), "p2b": (c2[1], c2[0], 3, 3),
+            "p3a": (c3[0], c_in, 1, 1), "p3b": (c3[1], c3[0], 3, 3), "p3c": (c3[1], c3[1], 3, 3),
+            "p4": (c4, c_in, 1, 1)}
+
+
+def _paths(x: torch.Tensor, params: dict[str, tuple[torch.Tensor, torch.Tensor]], *,
+           relu_2a: bool = True, relu_3a: bool = True, relu_3b: bool = True, pool: str = "max",
+           relu_before_pool: bool = False, conv_before_pool: bool = False) -> list[torch.Tensor]:
+    """The four paths' outputs with the given weights; the keywords build the typical slips."""
+    def conv(t: torch.Tensor, name: str) -> torch.Tensor:
+        padding = dict((n, p) for n, _, p in _CONVS)[name]
+        return F.conv2d(t, *params[name], padding=padding)
+
+    def maybe_relu(t: torch.Tensor, on: bool) -> torch.Tensor:
+        return torch.relu(t) if on else t
+
+    def pooled(t: torch.Tensor) -> torch.Tensor:
+        t = torch.relu(t) if relu_before_pool else t
+        if pool == "max":
+            return F.max_pool2d(t, 3, stride=1, padding=1)
+        return F.avg_pool2d(t, 3, stride=1, padding=1, count_include_pad=(pool == "avg"))
+
+    p1 = torch.relu(conv(x, "p1"))
+    p2 = torch.relu(conv(maybe_relu(conv(x, "p2a"), relu_2a), "p2b"))
+    h = maybe_relu(conv(maybe_relu(conv(x, "p3a"), relu_3a), "p3b"), relu_3b)
+    p3 = torch.relu(conv(h, "p3c"))
+    p4 = pooled(torch.relu(conv(x, "p4"))) if conv_before_pool else torch.relu(conv(pooled(x), "p4"))
+    return [p1, p2, p3, p4]
+
+
+# per path: (variant keywords, hint) for the slips the check recognizes
+_PATH_SLIPS = {
+    1: [({"relu_2a": False}, "path 2 needs a ReLU between its 1x1 and its 3x3 convolution: every "
+                             "convolution of the block is followed by a ReLU")],
+    2: [({"relu_3a": False}, "path 3 needs a ReLU after its 1x1 convolution too: every "
+                             "convolution of the block is followed by a ReLU"),
+        ({"relu_3b": False}, "path 3 needs a ReLU between its two 3x3 convolutions: every "
+                             "convolution of the block is followed by a ReLU"),
+        ({"relu_3a": False, "relu_3b": False},
+         "path 3 needs a ReLU after each of its convolutions, not only after the last")],
+    3: [({"pool": "avg"}, "path 4 starts with a 3x3 max pooling (nn.MaxPool2d(3, stride=1, "
+                          "padding=1)), not an average pooling"),
+        ({"pool": "avg_no_pad"}, "path 4 starts with a 3x3 max pooling (nn.MaxPool2d(3, stride=1, "
+                                 "padding=1)), not an average pooling"),
+        ({"relu_before_pool": True}, "path 4 is the max pooling, then the 1x1 convolution, then "
+                                     "the ReLU: there is no ReLU before the pooling"),
+        ({"conv_before_pool": True}, "path 4 pools first and then applies the 1x1 convolution "
+                                     "and its ReLU")],
+}
+
+# every convolution's weight has a shape of its own, so the check can tell which is which
+_FACTORIZED = (6, 4, (3, 5), (2, 7), 6)
 
 
 @exercise("12.2 Inception block with two 3x3 convolutions")
 def check_inception_factorized(InceptionFactorized: type) -> str:
     """Check `InceptionFactorized(in_channels, c1, c2, c3, c4)`: the Inception block with path 3
     made of a 1x1 convolution to c3[0] and two 3x3 convolutions to c3[1], every convolution
-    followed by a ReLU, the four paths concatenated in order at the input's height and width
-    (12_googlenet)."""
-    config = (6, 4, (3, 5), (2, 6), 3)
+    followed by a ReLU, path 4 a 3x3 max pooling then a 1x1 convolution, the four paths
+    concatenated in order at the input's height and width (12_googlenet)."""
+    config = _FACTORIZED
     c_in, c1, c2, c3, c4 = config
     widths = (c1, c2[1], c3[1], c4)
     with torch.random.fork_rng(devices=[]):
@@ -139,7 +191,8 @@ def check_inception_factorized(InceptionFactorized: type) -> str:
             f"InceptionFactorized{config} built a {type(block).__name__}: write a class that "
             f"subclasses nn.Module")
     require(type(block).forward is not nn.Module.forward,
-            "InceptionFactorized has no forward method: define forward(self, x)")
+            "InceptionFactorized has no forward method: define a method named exactly "
+            "forward(self, x)")
     got = sum(p.numel() for p in block.parameters())
     require(got == _factorized_params(*config),
             f"InceptionFactorized{config} has {got:,} parameters: {_params_hint(got, *config)}")
@@ -165,35 +218,55 @@ def check_inception_factorized(InceptionFactorized: type) -> str:
                 "the block's output has negative values: every convolution, the last of each path "
                 "included, is followed by a ReLU")
 
-    # Which output positions does one input pixel reach? With positive weights, zero biases and a
-    # positive input, every ReLU passes everything and a larger pixel raises every output in its
-    # receptive field, so each path's slice must reach exactly its radius: 0, 1, 2 and 1.
+    # Give the learner's convolutions known weights (each is recognized by its weight's shape)
+    # and compare with the reference. Weights, biases and input are signed, so every ReLU
+    # matters, and a max pooling differs from an average.
+    shapes = _conv_shapes(*config)
+    by_shape = {shape: name for name, shape in shapes.items()}
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    found = sorted(tuple(m.weight.shape) for m in convs)
+    require(found == sorted(shapes.values()),
+            f"InceptionFactorized{config} should hold seven nn.Conv2d layers with weights of shapes "
+            f"{sorted(shapes.values())}, but holds {found}: build each convolution of the four "
+            f"paths as its own nn.Conv2d")
+    params = {name: (torch.randn(shape, generator=gen, dtype=torch.float64) * 0.5,
+                     torch.randn(shape[0], generator=gen, dtype=torch.float64) * 0.5)
+              for name, shape in shapes.items()}
     probe = block.double()
     with torch.no_grad():
-        for m in probe.modules():
-            if isinstance(m, nn.Conv2d):
-                m.weight.copy_(0.1 + torch.rand(m.weight.shape, generator=gen, dtype=torch.float64))
-                if m.bias is not None:
-                    m.bias.zero_()
-        X = torch.rand(1, c_in, 11, 11, generator=gen, dtype=torch.float64)
-        bumped = X.clone()
-        bumped[:, :, 5, 5] += 3.0
-        changed = (probe(bumped) - probe(X)).abs()[0] > 1e-9
-    start = 0
-    for name, width, radius in zip(_PATHS, widths, _RADII):
-        reach = _support_radius(changed[start:start + width].any(dim=0), 5)
-        if reach != radius:
-            seen = (f"a {2 * reach + 1}x{2 * reach + 1} window" if reach >= 0 else
-                    "no input pixel at all (they do not change when the input does)")
+        for m in convs:
+            weight, bias = params[by_shape[tuple(m.weight.shape)]]
+            require(m.bias is not None, "keep the convolutions' biases (the default bias=True)")
+            m.weight.copy_(weight)
+            m.bias.copy_(bias)
+        X = torch.randn(2, c_in, 7, 9, generator=gen, dtype=torch.float64)
+        Y = call(probe, X)
+        paths = _paths(X, params)
+        if torch.allclose(Y, torch.cat(paths, dim=1), atol=1e-9, rtol=1e-7):
+            return ("parameters, output shape on 7x9, 5x5 and 1x1 inputs, and the reference's "
+                    "output once given the same signed weights and inputs (so every ReLU, the max "
+                    "pooling and the order of the paths count)")
+        for order in itertools.permutations(range(4)):
+            if torch.allclose(Y, torch.cat([paths[i] for i in order], dim=1), atol=1e-9, rtol=1e-7):
+                got_order = ", ".join(f"path {i + 1}" for i in order)
+                raise ExerciseFailed(f"your block concatenates {got_order}: concatenate the paths "
+                                     f"in the order path 1, path 2, path 3, path 4")
+        start = 0
+        for i, (name, width) in enumerate(zip(_PATHS, widths)):
+            mine = Y[:, start:start + width]
+            start += width
+            if torch.allclose(mine, paths[i], atol=1e-9, rtol=1e-7):
+                continue
+            for slip, hint in _PATH_SLIPS.get(i, []):
+                if torch.allclose(mine, _paths(X, params, **slip)[i], atol=1e-9, rtol=1e-7):
+                    raise ExerciseFailed(f"output channels {start - width}..{start - 1}, {name}: "
+                                         f"{hint}")
             raise ExerciseFailed(
-                f"output channels {start}..{start + width - 1} should be {name}, whose output at a "
-                f"position depends on a {2 * radius + 1}x{2 * radius + 1} input window, but they "
-                f"depend on {seen}: "
-                + ("two stacked 3x3 convolutions see 5x5" if name.startswith("path 3") else
-                   "concatenate the paths in the order path1, path2, path3, path4"))
-        start += width
-    return ("parameters, output shape on 7x9, 5x5 and 1x1 inputs, and each path's receptive field "
-            "(1x1, 3x3, 5x5, 3x3) in the right channel slice")
+                f"output channels {start - width}..{start - 1} should be {name} but compute "
+                f"something else: path 1 is 1x1 conv, ReLU; path 2 1x1 conv, ReLU, 3x3 conv, ReLU; "
+                f"path 3 1x1 conv, ReLU, 3x3 conv, ReLU, 3x3 conv, ReLU; path 4 3x3 max pooling, "
+                f"1x1 conv, ReLU")
+    raise ExerciseFailed("the block's output differs from the reference's")  # pragma: no cover
 
 
 # ---------------------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ def check_residual_block(Residual: type) -> str:
             ref = _Reference(c_in, c_out, stride)
         require(isinstance(block, nn.Module),
                 f"{shape} built a {type(block).__name__}: write a class that subclasses nn.Module")
+        require(type(block).forward is not nn.Module.forward,
+                f"{name} has no forward method (nn.Module calls only a method named exactly "
+                f"forward): define forward(self, x)")
         got = sum(p.numel() for p in block.parameters())
         want = sum(p.numel() for p in ref.parameters())
         require(got == want, f"{shape} has {got:,} parameters: "

@@ -200,6 +200,10 @@ def check_pool_first_transition(pool_first_transition: Callable[[int, int], nn.M
         require(isinstance(module, nn.Module),
                 f"{case} returned a {type(module).__name__}: return an nn.Module such as an "
                 f"nn.Sequential of the four layers")
+        require(type(module).forward is not nn.Module.forward,
+                f"{case} returned a {type(module).__name__} without a forward method (nn.Module "
+                f"calls only a method named exactly forward): define forward(self, x), or return "
+                f"an nn.Sequential of the four layers")
         got = sum(p.numel() for p in module.parameters())
         want = sum(p.numel() for p in ref.parameters())
         if got == want + c_out:
@@ -239,5 +243,30 @@ def check_pool_first_transition(pool_first_transition: Callable[[int, int], nn.M
                         raise ExerciseFailed(f"{case} in {mode} mode: {hint}")
             raise ExerciseFailed(f"{case} in {mode} mode computes something else than "
                                  f"conv1x1(avgpool(relu(bn(x)))): check the order of the layers")
+        # Same output; now where does the convolution run? Count its multiply-adds.
+        macs = _conv_macs(module, X)
+        pooled = X.shape[0] * c_out * c_in * (h // 2) * (w // 2)
+        full = X.shape[0] * c_out * c_in * h * w
+        if macs != pooled:
+            where = ("still runs before the pooling, on all" if macs == full else
+                     f"does {macs:,} multiply-adds, not the {pooled:,} of a 1x1 convolution on the")
+            raise ExerciseFailed(
+                f"{case} computes the right values, but its 1x1 convolution {where} {h}x{w} "
+                f"positions: move the 2x2 average pooling before the convolution, so that it runs "
+                f"on the {h // 2}x{w // 2} pooled positions")
+        if (h, w) == (8, 8):
+            counts = (pooled, full)
     return ("same output as the chapter's transition on even, odd and tiny inputs, in eval and "
-            "train mode; its 1x1 convolution now runs on a quarter of the positions")
+            f"train mode, with the 1x1 convolution on the pooled map: on three 8x8 inputs it does "
+            f"{counts[0]:,} multiply-adds instead of the {counts[1]:,} of the chapter's "
+            f"transition, a quarter")
+
+
+def _conv_macs(module: nn.Module, X: torch.Tensor) -> int:
+    """Multiply-adds of the convolutions and matrix products `module` runs on X (half the
+    floating-point operations PyTorch's FlopCounterMode counts)."""
+    from torch.utils.flop_counter import FlopCounterMode  # imported here: it takes a second
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        call(module, X)
+    return counter.get_total_flops() // 2

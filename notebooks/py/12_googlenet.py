@@ -203,16 +203,31 @@ print(f"GoogLeNet for Fashion-MNIST: {d2l.num_params(net):,} parameters")
 # GoogLeNet predates batch normalization, so nothing rescales the activations on their way
 # through its 22 weight layers (counted, as the paper does, along the deepest path: the stem's
 # three convolutions, two per Inception block, and the dense layer, $3 + 9 \cdot 2 + 1$). A
-# convolution with $n_\text{in}$ inputs per output and weights of variance $v$ multiplies the
-# mean square of a signal by about $n_\text{in} v$, and a ReLU then halves it. PyTorch's default
-# initialization draws the weights with variance $1/(3 n_\text{in})$, so each layer shrinks the
-# mean square by roughly a factor 6. Kaiming initialization (chapter 05) uses $v = 2/n_\text{in}$,
-# which keeps it roughly constant (biases at zero). A concatenation stacks the paths' outputs
-# side by side, so it keeps each path's scale; the max pooling in the fourth path raises its
-# input's mean square somewhat, since a maximum is at least as large as the average. We
-# re-initialize only the convolutions; the final dense layer keeps PyTorch's default, whose small
-# weights make the initial class scores small, so the first loss is close to $\ln 10$. Let us
-# measure the mean square of the features that reach the dense layer under both schemes.
+# convolution with $n_\text{in}$ inputs per output and zero-mean weights of variance $v$
+# multiplies the mean square of its input by about $n_\text{in} v$ and then adds its bias; a ReLU
+# halves the mean square of what it receives (at initialization that is symmetric about zero).
+# PyTorch's default initialization draws the weights *and the biases* uniformly with variance
+# $1/(3 n_\text{in})$. Two things follow:
+#
+# * the part of the signal that comes from the image shrinks by a factor of about $3 \cdot 2 = 6$
+#   at every convolution and ReLU it passes. A path from the input to the dense layer passes
+#   between 12 of them (the stem's three, then one per block through path 1 or 4) and 21 (two
+#   per block), so that part ends between $6^{12} \approx 2 \cdot 10^{9}$ and
+#   $6^{21} \approx 2 \cdot 10^{16}$ times smaller;
+# * every layer adds its own bias, which does not depend on the image at all. Once the image's
+#   part has faded, a layer outputs its bias (mean square $1/(3 n_\text{in})$, halved by the ReLU)
+#   plus a sixth of what it received, so the features reaching the dense layer settle between
+#   $1/(6 n_\text{in})$ and $1.2/(6 n_\text{in}) = 1/(5 n_\text{in})$, for the last block's
+#   $n_\text{in}$ from 832 (its 1×1 convolutions) to 1728 (its 3×3 one), *whatever the input*.
+#
+# So under the default the classifier receives small features, and worse, nearly the same
+# features for every image. Kaiming initialization (chapter 05) uses $v = 2/n_\text{in}$ and zero
+# biases: each convolution and ReLU keep the mean square roughly constant. We measure the mean
+# square of the features that reach the dense layer, changing one thing at a time: PyTorch's
+# default; the same weights with the convolutions' biases set to zero; Kaiming weights, biases
+# still zero. For the default we also compare with the features of a black image. Only the
+# convolutions are re-initialized; the final dense layer keeps PyTorch's default, whose small
+# weights make the initial class scores small, so the first loss is close to $\ln 10$.
 
 # %%
 def init_kaiming(module):
@@ -222,21 +237,37 @@ def init_kaiming(module):
         nn.init.zeros_(module.bias)
 
 
-def feature_mean_square(model, X):
+def features(model, X):
+    """What reaches the dense layer: the output of everything before it."""
     with torch.no_grad():
-        features = model[:-1](X)  # everything but the dense layer
-    return (features ** 2).mean().item()
+        return model[:-1](X)
+
+
+def mean_square(t):
+    return (t ** 2).mean().item()
 
 
 X = torch.rand(8, 1, 96, 96)
-input_ms = (X ** 2).mean().item()
-default_ms = feature_mean_square(net, X)
-net.apply(init_kaiming)
-kaiming_ms = feature_mean_square(net, X)
-print(f"input mean square {input_ms:.3f}; features: default init {default_ms:.2e}, "
-      f"Kaiming {kaiming_ms:.2e}")
-assert default_ms < input_ms / 100  # orders of magnitude below the input
-assert input_ms / 10 < kaiming_ms < 10 * input_ms  # the same order as the input
+input_ms = mean_square(X)
+default_features = features(net, X)
+default_ms = mean_square(default_features)
+# how far the features of these images are from those of a black image
+from_black = mean_square(default_features - features(net, torch.zeros_like(X)))
+with torch.no_grad():  # change one thing: the convolutions' biases
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            m.bias.zero_()
+no_bias_ms = mean_square(features(net, X))
+net.apply(init_kaiming)  # change the other: the weights (the biases are zero already)
+kaiming_ms = mean_square(features(net, X))
+print(f"input mean square {input_ms:.3f}; features: default init {default_ms:.2e} "
+      f"(differing from a black image's by {from_black:.1e}), default weights without biases "
+      f"{no_bias_ms:.1e} ({input_ms / no_bias_ms:.1e} times below the input), "
+      f"Kaiming weights without biases {kaiming_ms:.2f}")
+assert 1 / (6 * 1728) < default_ms < 1 / (5 * 832)  # the level the last biases set ...
+assert from_black < 1e-6 * default_ms  # ... the same for a black image: the input is lost
+assert 6 ** 12 < input_ms / no_bias_ms < 6 ** 21  # what the weights alone do to the image
+assert input_ms / 10 < kaiming_ms < 10 * input_ms  # Kaiming: the same order as the input
 
 with torch.no_grad():
     first_loss = nn.functional.cross_entropy(net(X), torch.arange(8)).item()
@@ -244,9 +275,13 @@ print(f"loss of the untrained net {first_loss:.3f}, ln 10 = {math.log(10):.3f}")
 assert abs(first_loss - math.log(10)) < 0.5
 
 # %% [markdown]
-# With the default scheme the signal arriving at the classifier is more than a hundred times
-# smaller (in mean square) than the input; with Kaiming it stays within a factor 10 of the input.
-# We train the Kaiming-initialized net.
+# With the default initialization the features are made by the last layers' biases: their mean
+# square is where the reasoning above puts it, and they differ from a black image's by less
+# than a millionth of it, so at first the classifier sees nearly the same features for every
+# image (exercise 5 asks what that does to training). Without the biases, the same weights leave
+# a signal that does come from the image, weakened as much as the factor 6 per layer predicts.
+# With Kaiming weights it stays within a factor 10 of the input. We train the
+# Kaiming-initialized net.
 #
 # ## 4. Training
 #
@@ -258,6 +293,12 @@ assert abs(first_loss - math.log(10)) < 0.5
 # of $T$ steps (chapters 13 and 14 use the same schedule): `d2l.train_ch5` calls only
 # `optimizer.step()`, so a step hook on the optimizer advances the schedule;
 # `d2l.cosine_schedule(optimizer, total_steps)` attaches one.
+#
+# Before training we keep 32 images of a training batch (the kept batch) and the untrained net's
+# loss on them. After training the loss on those same images must be lower: a check that fails
+# if training did nothing (with a learning rate of 0, say) or went wrong. The batch is drawn
+# inside `torch.random.fork_rng()`, so the draw leaves the random state that training starts
+# from as it was.
 
 # %%
 lr, num_epochs, batch_size = 0.001, 10, 128
@@ -266,21 +307,44 @@ optimizer = torch.optim.Adam(net.parameters(), lr=lr)
 # the schedule spans the epochs that will run: all of them in the full profile, fewer in quick
 total_steps = d2l.cap_epochs(num_epochs) * len(train_iter)
 d2l.cosine_schedule(optimizer, total_steps)
+
+
+def batch_loss(model, X, y):
+    """Cross-entropy of `model` on one batch, computed where the model is (GoogLeNet has no
+    batch norm or dropout, so training and eval mode give the same value)."""
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        return nn.functional.cross_entropy(model(X.to(device)), y.to(device)).item()
+
+
+with torch.random.fork_rng():
+    X_kept, y_kept = next(iter(train_iter))
+X_kept, y_kept = X_kept[:32], y_kept[:32]  # 32 images: enough, and cheap to run twice
+loss_before = batch_loss(net, X_kept, y_kept)
+
+# %%
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
 # %% [markdown]
-# The curves are drawn live above. The checks: the learning rate followed the schedule, the loss
-# stayed finite, and `d2l.check_accuracy` compares the final test accuracy with the floor
-# measured for the profile that runs (each floor sits a stated margin below an accuracy that
-# `benchmarks/full_results.py` measured in that profile; the README lists them). No run of this
-# chapter in the full profile has been measured yet, so there 90 % is printed as a target, not
-# checked; in the smoke profile the accuracy is only reported. The quick profile (all the data,
-# one epoch, the schedule compressed into it) reached 0.855 on a two-core CPU, so its floor is
-# 0.82. The steps are counted by the loop (`history.steps`), so the check also holds after
-# Ctrl-C, when the schedule has moved on during the unfinished epoch.
+# The curves are drawn live above. The checks: training lowered the loss on the kept batch, the
+# learning rate followed the schedule, the loss stayed finite, and `d2l.check_accuracy` compares
+# the final test accuracy with the floor measured for the profile that runs (each floor sits a
+# stated margin below an accuracy that `benchmarks/full_results.py` measured in that profile;
+# the README lists them). No run of this chapter in the full profile has been measured yet, so
+# there 90 % is printed as a target, not checked; in the smoke profile the accuracy is only
+# reported. The quick profile (all the data, one epoch, the schedule compressed into it) reached
+# 0.855 on a two-core CPU, so its floor is 0.82. The steps are counted by the loop
+# (`history.steps`), so the checks also hold after Ctrl-C, when the schedule has moved on during
+# the unfinished epoch; the loss on the kept batch is compared once at least one epoch has
+# finished.
 
 # %%
+loss_after = batch_loss(net, X_kept, y_kept)
+print(f"loss on the kept batch: {loss_before:.3f} before training, {loss_after:.3f} after "
+      f"{history.steps} steps")
+if history.epochs_done:  # a few steps of an interrupted first epoch need not lower it yet
+    assert loss_after < loss_before
 steps = history.steps  # optimizer steps taken, an interrupted epoch's included
 expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
 assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
@@ -297,7 +361,9 @@ d2l.check_accuracy(history, quick=0.82, target=0.90);
 #   first block's parameters by a factor of 2.4.
 # * GoogLeNet stacks nine such blocks, halving the resolution between stages, and ends with global
 #   average pooling and a single dense layer.
-# * Without batch normalization, the initialization decides whether a signal survives 22 layers.
+# * Without batch normalization, the initialization decides whether the image's signal survives
+#   22 layers: under PyTorch's default the features reaching the classifier are set by the
+#   biases, nearly the same for every image; Kaiming weights keep the signal's size.
 #
 # ## Exercises
 #
@@ -327,9 +393,11 @@ d2l.exercises.check_inception_macs(inception_macs)
 # `Inception` whose path 3 is a 1×1 convolution to $c_3[0]$ channels, a 3×3 convolution to
 # $c_3[1]$ and another 3×3 convolution to $c_3[1]$, each followed by a ReLU (paths 1, 2 and 4 as
 # before, with biases). The check counts the parameters, runs the block on odd and non-square
-# inputs, and looks at which input pixels each output channel depends on, so padding and the
-# order of the paths matter. Then compare with `Inception`: how many parameters does path 3 have
-# in each for $c_3 = (16, 32)$, and how large is the input window one of its outputs sees?
+# inputs, then gives your convolutions known weights (it tells them apart by their shapes) and
+# compares the output with that of its own block, so the padding, every ReLU, the max pooling
+# and the order of the paths matter (build each convolution as its own `nn.Conv2d`). Then
+# compare with `Inception`: how many parameters does path 3 have in each for $c_3 = (16, 32)$,
+# and how large is the input window one of its outputs sees?
 
 # %% tags=["exercise"]
 class InceptionFactorized(nn.Module):
@@ -389,8 +457,8 @@ d2l.exercises.check_stacked_pool_channels(stacked_out_channels)
 # | C: no BN, default init, SGD | 2.300 | 2.302 | 2.308 | 0.100 |
 # | D: BN, default init, SGD | 2.328 | 2.554 | 2.334 | 0.166 |
 #
-# With PyTorch's default initialization (B, C) the features reaching the classifier are tiny
-# (section 3), the first loss is 2.300, next to $\ln 10 \approx 2.303$, and in 40 steps neither
+# With PyTorch's default initialization (B, C) the features reaching the classifier are set by
+# the biases, nearly the same for every image (section 3 measured that at 96×96), the first loss is 2.300, next to $\ln 10 \approx 2.303$, and in 40 steps neither
 # Adam nor SGD moves the loss or the accuracy off the uniform guess (0.100). With batch norms (D)
 # the same default initialization and SGD do get off the ground (0.166), though in these 40 steps
 # its loss is still above $\ln 10$ and the run is far behind the notebook's recipe (A).

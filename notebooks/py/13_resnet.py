@@ -142,17 +142,27 @@ def branch_mean_square(block, X):
         return (block.residual(X) ** 2).mean().item()
 
 
-fresh_ms = branch_mean_square(probe, X)
+def without_last_bn_mean_square(block, X):
+    """Mean square of the branch with its last batch norm left out: conv2(relu(bn1(conv1(X))))."""
+    with torch.no_grad():
+        return (block.conv2(torch.relu(block.bn1(block.conv1(X)))) ** 2).mean().item()
+
+
+fresh_ms, fresh_no_bn2_ms = branch_mean_square(probe, X), without_last_bn_mean_square(probe, X)
 with torch.no_grad():
     probe.conv1.weight.mul_(0.1)
     probe.conv2.weight.mul_(0.1)
 small_weights_ms = branch_mean_square(probe, X)
+small_no_bn2_ms = without_last_bn_mean_square(probe, X)
 nn.init.zeros_(probe.bn2.weight)
 zero_gamma_ms = branch_mean_square(probe, X)
 print(f"mean square of g(x): fresh block {fresh_ms:.4f}, conv weights x 0.1: {small_weights_ms:.4f}, "
       f"last gamma = 0: {zero_gamma_ms}")
+print(f"without the last batch norm: fresh {fresh_no_bn2_ms:.4f}, conv weights x 0.1: "
+      f"{small_no_bn2_ms:.6f} ({fresh_no_bn2_ms / small_no_bn2_ms:.0f} times smaller)")
 assert abs(fresh_ms - 1) < 0.01  # BN output: mean 0 and variance 1 per channel (gamma 1, beta 0)
 assert small_weights_ms > 0.95 * fresh_ms  # batch norm undid the tenfold shrinking
+assert abs(small_no_bn2_ms / fresh_no_bn2_ms / 0.01 - 1) < 0.05  # without it: a hundredfold fall
 assert zero_gamma_ms == 0.0
 
 # %% [markdown]
@@ -160,8 +170,10 @@ assert zero_gamma_ms == 0.0
 # deviation ten times smaller, and BN's division cancels the factor: the mean square stays close
 # to 1. (The slight drop comes from BN's $\epsilon = 10^{-5}$, added to the variance in the
 # denominator: only weights so small that the variance of the convolution's output approaches
-# $\epsilon$ would really shrink $g$.) Without a batch norm at the end of the branch the first
-# assertion would fail, since the mean square would fall a hundredfold. Setting $\gamma = 0$
+# $\epsilon$ would really shrink $g$.) Without a batch norm at the end of the branch the second
+# assertion would fail: `bn1` still undoes the factor of `conv1`, but the factor 0.1 of `conv2`
+# reaches the output, and the mean square falls a hundredfold ($0.1^2$), as the second line
+# printed shows for the branch with its last batch norm left out. Setting $\gamma = 0$
 # instead makes $g$ exactly zero: the branch computes $0 \cdot \hat{\mathbf{z}} + \beta$ with
 # $\beta = 0$.
 #
@@ -253,6 +265,14 @@ assert conv_b.bias.grad.abs().max() < 1e-4 * conv_b.weight.grad.abs().max()
 #
 # Our images have one channel and ten classes; `in_channels` and `num_classes` are arguments, so
 # `resnet18(in_channels=3)` is the network for 3-channel colour images such as CIFAR-10's.
+#
+# **Initialization.** `resnet18` sets no initialization of its own: every layer keeps PyTorch's
+# default, convolution and dense weights drawn uniformly with variance $1/(3 n_\text{in})$ and
+# batch norms starting at $\gamma = 1$, $\beta = 0$. Unlike GoogLeNet's in chapter 12, the
+# scale of these convolution weights does not matter in training mode: every convolution here
+# feeds a batch norm, which divides it out (section 2 measured that for a branch, up to BN's
+# $\epsilon$). torchvision initializes the same convolutions with Kaiming's rule instead, as
+# section 6 does.
 
 # %%
 from collections import OrderedDict
@@ -291,11 +311,13 @@ net = resnet18()
 #
 # Predict each shape before reading it: the stem takes 96 to $\lfloor(96 + 6 - 7)/2\rfloor + 1 = 48$
 # and the pooling to 24; each later stage halves it (24, 12, 6, 3) while doubling the channels.
-# We walk in eval mode, so that the random probe image does not leak into batch norm's running
-# statistics (`train_ch5` switches the net back to training mode).
+# `d2l.layer_shapes` runs its walk in eval mode without gradients and then restores each
+# module's mode, so the random probe image does not leak into batch norm's running statistics
+# and the net stays in training mode. The 3-channel net below is called directly, so it is put
+# in eval mode by hand: in training mode, batch norm cannot normalize the single value per
+# channel that one image leaves after the last stage.
 
 # %%
-net.eval()
 shapes = d2l.layer_shapes(net, torch.rand(1, 1, 96, 96))
 assert [shape for _, shape in shapes] == [
     (1, 64, 24, 24), (1, 64, 24, 24), (1, 128, 12, 12), (1, 256, 6, 6), (1, 512, 3, 3),
@@ -304,7 +326,12 @@ weight_layers = [name for name, m in net.named_modules()
                  if isinstance(m, (nn.Conv2d, nn.Linear)) and "shortcut" not in name]
 assert len(weight_layers) == 18  # the stem conv, 16 block convs, the dense layer
 
-colour = resnet18(in_channels=3).eval()  # one argument changes for 3-channel images
+colour = resnet18(in_channels=3)  # one argument changes for 3-channel images
+try:  # in training mode, stage 4's batch norms get one value per channel from one 32x32 image
+    colour(torch.zeros(1, 3, 32, 32))
+    raise AssertionError("batch norm should refuse a single value per channel in training mode")
+except ValueError:
+    colour.eval()
 assert colour(torch.rand(1, 3, 32, 32)).shape == (1, 10)
 assert colour.stem[0].weight.shape == (64, 3, 7, 7)
 del colour
@@ -349,17 +376,25 @@ del probe, ref
 # %% [markdown]
 # ## 5. Training
 #
-# We train with SGD with momentum and a little weight decay, as the paper did, at batch size 128.
-# The paper also lowered the learning rate as training went on; we do that smoothly with a
-# *cosine schedule*, which after $t$ of $T$ optimizer steps uses
+# On ImageNet, He et al. trained with SGD with momentum 0.9 and weight decay $10^{-4}$ on
+# batches of 256, starting at a learning rate of 0.1 and dividing it by 10 whenever the error
+# stopped falling. We keep SGD with momentum 0.9 but use batches of 128, a learning rate of 0.05
+# and weight decay $5 \cdot 10^{-4}$, and we lower the learning rate smoothly with a *cosine
+# schedule*, which after $t$ of $T$ optimizer steps uses
 #
 # $$\eta_t = \frac{\eta_0}{2}\left(1 + \cos\frac{\pi t}{T}\right),$$
 #
 # falling from $\eta_0$ to 0 by the last step. `d2l.train_ch5` only calls `optimizer.step()`, so
 # we attach the schedule to the optimizer itself: a *step hook* advances it after every step
 # (`d2l.cosine_schedule`, introduced in chapter 12).
+#
+# As in chapter 12, we keep 32 images of a training batch (the kept batch) and the untrained
+# net's loss on them, to check after training that the loss on them fell. With batch norm the loss depends on the mode: we
+# compute it in training mode, where each batch norm uses the batch's own statistics, on a copy
+# of the net, so that the net's running statistics do not move.
 
 # %%
+import copy
 import math
 
 lr, num_epochs, batch_size = 0.05, 10, 128
@@ -368,22 +403,46 @@ optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=
 # the schedule spans the epochs that will run: all of them in the full profile, fewer in quick
 total_steps = d2l.cap_epochs(num_epochs) * len(train_iter)
 d2l.cosine_schedule(optimizer, total_steps)
+
+
+def batch_loss(model, X, y):
+    """Cross-entropy of `model` on one batch in training mode, on a copy of the model (so its
+    running statistics stay as they are), where the model is."""
+    probe = copy.deepcopy(model).train()
+    device = next(probe.parameters()).device
+    with torch.no_grad():
+        return nn.functional.cross_entropy(probe(X.to(device)), y.to(device)).item()
+
+
+with torch.random.fork_rng():  # the draw leaves the random state training starts from as it was
+    X_kept, y_kept = next(iter(train_iter))
+X_kept, y_kept = X_kept[:32], y_kept[:32]  # 32 images: enough, and cheap to run twice
+loss_before = batch_loss(net, X_kept, y_kept)
+
+# %%
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
 # %% [markdown]
-# The curves above are drawn live while training. The checks: the schedule really advanced once
-# per optimizer step (the learning rate now equals the formula at $t$ = the number of steps
-# taken), the loss stayed finite, and `d2l.check_accuracy` compares the final test accuracy with
-# the floor measured for the profile that runs (each floor sits a stated margin below an accuracy
+# The curves above are drawn live while training. The checks: training lowered the loss on the
+# kept batch, the schedule really advanced once per optimizer step (the learning rate now equals
+# the formula at $t$ = the number of steps taken), the loss stayed finite, and
+# `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
+# that runs (each floor sits a stated margin below an accuracy
 # that `benchmarks/full_results.py` measured in that profile; the README lists them). No run of
 # this chapter in the full profile has been measured yet, so there 93 % is printed as a target,
 # not checked; in the smoke profile the accuracy is only reported. The quick profile (all the
 # data, one epoch, the schedule compressed into it) reached 0.904 on a two-core CPU, so its floor
-# is 0.87. The steps are counted by the loop (`history.steps`), so the check also holds after
-# Ctrl-C, when the schedule has moved on during the unfinished epoch.
+# is 0.87. The steps are counted by the loop (`history.steps`), so the checks also hold after
+# Ctrl-C, when the schedule has moved on during the unfinished epoch; the loss on the kept batch
+# is compared once at least one epoch has finished.
 
 # %%
+loss_after = batch_loss(net, X_kept, y_kept)
+print(f"loss on the kept batch: {loss_before:.3f} before training, {loss_after:.3f} after "
+      f"{history.steps} steps")
+if history.epochs_done:  # a few steps of an interrupted first epoch need not lower it yet
+    assert loss_after < loss_before
 steps = history.steps  # optimizer steps taken, an interrupted epoch's included
 expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
 print(f"after {steps} steps the learning rate is {optimizer.param_groups[0]['lr']:.5f}")
@@ -489,16 +548,22 @@ print("weight layers in ResNet-50, projections not counted:", len(weight_layers)
 assert len(weight_layers) == 50
 
 # %% [markdown]
-# Was Kaiming initialization applied? For a 3×3 convolution of stage 4 with $512$ output channels,
-# the fan-out is $512 \cdot 9 = 4608$, so its weights must have standard deviation
-# $\sqrt{2/4608} \approx 0.0208$, while PyTorch's default would give a uniform distribution with
-# a much smaller spread. With 2.4 million weights the sample statistic is accurate to a fraction of
-# a percent.
+# Was Kaiming initialization applied, and with the fan-out? Take a layer whose fan-in and fan-out
+# differ: the first 1×1 convolution of stage 4's second block reads 2048 channels and outputs
+# 512. Its fan-out is $512 \cdot 1 = 512$, so its weights must have standard deviation
+# $\sqrt{2/512} = 0.0625$; with the fan-in, $\sqrt{2/2048} = 0.03125$, half as much; PyTorch's
+# default, $1/\sqrt{3 \cdot 2048} \approx 0.0128$, less still. With a million weights the sample
+# standard deviation is accurate to a fraction of a percent, so the three are easy to tell apart.
 
 # %%
-w = resnet50.stage4[1].conv2.weight
-print(f"std {w.std().item():.5f}, Kaiming predicts {math.sqrt(2 / (512 * 9)):.5f}")
-assert abs(w.std().item() / math.sqrt(2 / (512 * 9)) - 1) < 0.01
+conv = resnet50.stage4[1].conv1
+k2 = conv.kernel_size[0] * conv.kernel_size[1]
+fan_in, fan_out = conv.in_channels * k2, conv.out_channels * k2
+assert (fan_in, fan_out) == (2048, 512)
+std = conv.weight.std().item()
+print(f"std {std:.5f}; Kaiming with the fan-out predicts {math.sqrt(2 / fan_out):.5f}, with the "
+      f"fan-in {math.sqrt(2 / fan_in):.5f}")
+assert abs(std / math.sqrt(2 / fan_out) - 1) < 0.01
 
 # %% [markdown]
 # ### Parameter for parameter against torchvision
@@ -550,6 +615,7 @@ fixed = d2l.num_params(resnet50.stage4) + d2l.num_params(resnet50.fc)
 print(f"one block of stage 2: {block2:,}, of stage 3: {block3:,} parameters; "
       f"stage 4 and the dense layer of ResNet-50: {fixed:,} of {d2l.num_params(resnet50):,}")
 assert fixed > d2l.num_params(resnet50) / 2
+assert (round(block2 / 1e6, 2), round(block3 / 1e6, 1), round(fixed / 1e6)) == (0.28, 1.1, 17)
 
 # %% [markdown]
 # The deeper network grows only in the middle stages, at 0.28 and 1.1 million parameters per
