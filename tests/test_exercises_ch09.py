@@ -1,10 +1,14 @@
 """The exercise checks of 09_alexnet: each accepts the reference solution, reports an untouched
 stub as not attempted, and rejects the typical mistakes with a hint at the cause."""
 
+import random
+
+import numpy as np
 import pytest
 import torch
 import torchvision
 from torch import nn
+from torchvision.transforms import v2
 
 import d2lmini as d2l
 from d2lmini.exercises import ExerciseFailed
@@ -42,12 +46,20 @@ def test_min_side_reference_is_what_the_network_accepts():
             net(torch.empty(1, 1, 192, 192))
 
 
+@pytest.mark.parametrize("answer", [193.0, np.int64(193), torch.tensor(193)])
+def test_min_side_accepts_any_form_of_the_number(answer, capsys):
+    ex.check_alexnet_min_side(answer)
+    assert "correct" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("answer,hint", [
     (65, "1 x 1 maps, but the flatten then gives 256 numbers"),  # ignored the dense layer
     (192, "gives 4 x 4 maps"),  # off by one
     (227, "gives 6 x 6 maps"),  # the original's input size
     (224, "a smaller side does too"),  # the size the notebook uses
-    ("193", "answer with an int"),
+    ("193", "expected one number"),
+    (True, "expected one number"),
+    (193.5, "a whole number"),
 ])
 def test_min_side_mistakes(answer, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -68,6 +80,11 @@ def test_params_reference(capsys):
         count = sum(d2l.num_params(layer) for layer in imagenet_alexnet())
     ex.check_imagenet_alexnet_params(count)
     assert "correct (60,965,224 parameters" in capsys.readouterr().out
+
+
+def test_params_accepts_a_numpy_count(capsys):
+    ex.check_imagenet_alexnet_params(np.int64(60_965_224))
+    assert "correct" in capsys.readouterr().out
 
 
 def test_params_stub(capsys):
@@ -111,8 +128,39 @@ def random_flip(X):
     return torch.where(flip, X.flip(-1), X)
 
 
-def test_flip_reference(capsys):
-    ex.check_random_flip(random_flip)
+def flip_each_with_v2(X):  # one transform call per image, as section 5 of the notebook does
+    flip = v2.RandomHorizontalFlip(p=0.5)
+    return torch.stack([flip(img) for img in X])
+
+
+def flip_with_python_random(X):
+    return torch.stack([img.flip(-1) if random.random() < 0.5 else img for img in X])
+
+
+def flip_with_numpy(X):
+    coins = torch.from_numpy(np.random.rand(len(X)) < 0.5).reshape(-1, 1, 1, 1)
+    return torch.where(coins, X.flip(-1), X)
+
+
+own_generator = torch.Generator().manual_seed(123)  # created once, outside the function
+
+
+def flip_with_own_generator(X):
+    coins = torch.rand(len(X), generator=own_generator) < 0.5
+    return torch.where(coins.reshape(-1, 1, 1, 1), X.flip(-1), X)
+
+
+def flip_in_place(X):
+    for i in range(len(X)):
+        if torch.rand(()) < 0.5:
+            X[i] = X[i].flip(-1)
+    return X
+
+
+@pytest.mark.parametrize("answer", [random_flip, flip_each_with_v2, flip_with_python_random,
+                                    flip_with_numpy, flip_with_own_generator, flip_in_place])
+def test_flip_valid_answers(answer, capsys):
+    ex.check_random_flip(answer)
     assert "correct" in capsys.readouterr().out
 
 
@@ -129,6 +177,51 @@ def test_flip_stub(capsys):
     assert "not attempted yet" in capsys.readouterr().out
 
 
+def every_other_image(X):
+    out = X.clone()
+    out[::2] = X[::2].flip(-1)
+    return out
+
+
+def every_other_random_start(X):
+    start = int(torch.randint(2, ()))
+    out = X.clone()
+    out[start::2] = X[start::2].flip(-1)
+    return out
+
+
+def reseeds_torch(X):
+    torch.manual_seed(0)
+    return random_flip(X)
+
+
+def fresh_generator(X):
+    g = torch.Generator().manual_seed(0)
+    coins = torch.rand(len(X), generator=g) < 0.5
+    return torch.where(coins.reshape(-1, 1, 1, 1), X.flip(-1), X)
+
+
+def by_content(X):  # "random-looking", but the same images every time
+    bright = X.mean(dim=(1, 2, 3)) > X.mean()
+    return torch.where(bright.reshape(-1, 1, 1, 1), X.flip(-1), X)
+
+
+def first_half(X):
+    out = X.clone()
+    out[:len(X) // 2] = X[:len(X) // 2].flip(-1)
+    return out
+
+
+def runs_of_four(X):  # a fresh coin for each group of four neighbours
+    coins = (torch.rand((len(X) + 3) // 4) < 0.5).repeat_interleave(4)[:len(X)]
+    return torch.where(coins.reshape(-1, 1, 1, 1), X.flip(-1), X)
+
+
+def front_flipped_more(X):  # the probability falls along the batch
+    p = torch.linspace(0.9, 0.1, len(X))
+    return torch.where((torch.rand(len(X)) < p).reshape(-1, 1, 1, 1), X.flip(-1), X)
+
+
 @pytest.mark.parametrize("wrong,hint", [
     (lambda X: X.flip(-1) if torch.rand(()) < 0.5 else X, "one random choice per image"),  # whole batch
     (lambda X: torch.where(torch.rand(len(X), 1, 1, 1) < 0.5, X.flip(-2), X), "upside down"),
@@ -136,6 +229,14 @@ def test_flip_stub(capsys):
      "flip all channels of an image together"),  # a coin per channel
     (lambda X: torch.where(torch.rand(len(X), 1, 1, 1) < 0.9, X.flip(-1), X), "probability 1/2"),
     (lambda X: X.flip(0), "reversed the order of the images"),
+    (every_other_image, "flipped exactly the same"),
+    (every_other_random_start, "flipped exactly the same"),
+    (reseeds_torch, "Do not reseed inside the function"),
+    (fresh_generator, "Do not reseed inside the function"),
+    (by_content, "do not pick images by position or by content"),
+    (first_half, "flipped exactly the same"),
+    (runs_of_four, "follow the images' positions"),
+    (front_flipped_more, "in the first half of a batch"),
 ])
 def test_flip_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -191,8 +292,62 @@ def returns_scores(net, X):
     return scores
 
 
+def sets_only_the_outer_flag(net, X):
+    was_training = net.training
+    net.eval()
+    with torch.no_grad():
+        labels = net(X).argmax(dim=1)
+    net.training = was_training  # the submodules stay in evaluation mode
+    return labels
+
+
+def switches_only_dropout(net, X):
+    for m in net.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    with torch.no_grad():
+        return net(X).argmax(dim=1)
+
+
+def zeroes_p(net, X):
+    for m in net.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
+    with torch.no_grad():
+        return net(X).argmax(dim=1)
+
+
+def predict_with_inference_mode(net, X):
+    mode = net.training
+    net.train(False)
+    try:
+        with torch.inference_mode():
+            return net(X).argmax(1)
+    finally:
+        net.train(mode)
+
+
+def predict_restoring_only_if_needed(net, X):
+    was_training = net.training
+    net.eval()
+    scores = net(X).detach()
+    if was_training:
+        net.train()
+    return scores.argmax(dim=1)
+
+
+@pytest.mark.parametrize("answer", [predict, predict_with_inference_mode,
+                                    predict_restoring_only_if_needed])
+def test_predict_valid_answers(answer, capsys):
+    ex.check_predict_without_dropout(answer)
+    assert "correct" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("wrong,hint", [
     (forgets_eval, "dropout was still zeroing units"),
+    (sets_only_the_outer_flag, "Dropout layers.* were left in evaluation mode"),
+    (switches_only_dropout, "Dropout layers.* were left in evaluation mode"),
+    (zeroes_p, "changed the dropout probability"),
     (never_restores, "came in training mode and left in evaluation mode"),
     (always_back_to_training, "came in evaluation mode and left in training mode"),
     (returns_scores, "argmax over the class dim"),

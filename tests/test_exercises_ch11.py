@@ -1,6 +1,7 @@
 """The exercise checks of 11_nin: each accepts the reference solution, reports an untouched stub
 as not attempted, and rejects the typical mistakes with a hint at the cause."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -130,6 +131,12 @@ def test_min_side_reference_is_what_the_network_accepts():
             net(torch.empty(1, 1, 66, 66))
 
 
+@pytest.mark.parametrize("answer", [67.0, np.int64(67), torch.tensor(67)])
+def test_min_side_accepts_any_form_of_the_number(answer, capsys):
+    ex.check_nin_min_side(answer)
+    assert "correct" in capsys.readouterr().out
+
+
 def test_min_side_stub(capsys):
     ex.check_nin_min_side(None)
     assert "not attempted yet" in capsys.readouterr().out
@@ -139,7 +146,8 @@ def test_min_side_stub(capsys):
     (66, "a window no longer fits"),  # off by one
     (193, "a smaller side does too"),  # AlexNet's answer
     (224, "a smaller side does too"),
-    (67.0, "answer with an int"),
+    (67.5, "a whole number of pixels"),
+    ("67", "expected one number"),
 ])
 def test_min_side_mistakes(answer, hint):
     with pytest.raises(ExerciseFailed, match=hint):

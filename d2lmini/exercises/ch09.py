@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, number, require, value  # noqa: F401
 
 __all__: list[str] = ["check_alexnet_min_side", "check_imagenet_alexnet_params",
                       "check_random_flip", "check_predict_without_dropout"]
@@ -17,6 +17,13 @@ __all__: list[str] = ["check_alexnet_min_side", "check_imagenet_alexnet_params",
 # The windows of the notebook's alexnet(), in order: (kernel, stride, padding).
 _ALEXNET_WINDOWS = [(11, 4, 1), (3, 2, 0), (5, 1, 2), (3, 2, 0),
                     (3, 1, 1), (3, 1, 1), (3, 1, 1), (3, 2, 0)]
+
+
+def _whole(answer: object, what: str) -> int:
+    """The learner's answer as an int: one number (the course's one rule, `number`) that is whole."""
+    got = number(value(answer), what)
+    require(got.is_integer(), f"{what} is a count, a whole number; got {got:g}")
+    return int(got)
 
 
 def _alexnet_last_side(side: int) -> int:
@@ -32,9 +39,7 @@ def _alexnet_last_side(side: int) -> int:
 @exercise("09.1 smallest input side of AlexNet")
 def check_alexnet_min_side(answer: int) -> str:
     """Check the smallest input side for which the notebook's `alexnet()` runs (09_alexnet)."""
-    side = value(answer)
-    require(isinstance(side, int) and not isinstance(side, bool),
-            f"answer with an int (a number of pixels), got {type(side).__name__}")
+    side = _whole(answer, "your answer (a number of pixels)")
     valid = [n for n in range(1, 400) if _alexnet_last_side(n) == 5]
     smallest, largest = valid[0], valid[-1]
     nonempty = next(n for n in range(1, 400) if _alexnet_last_side(n) >= 1)
@@ -76,9 +81,7 @@ def _alexnet_count(in_channels: int = 3, num_classes: int = 1000, last_side: int
 @exercise("09.2 parameters of the original AlexNet")
 def check_imagenet_alexnet_params(answer: int) -> str:
     """Check the parameter count of the original two-GPU ImageNet AlexNet (09_alexnet)."""
-    count = value(answer)
-    require(isinstance(count, int) and not isinstance(count, bool),
-            f"answer with an int, got {type(count).__name__}")
+    count = _whole(answer, "your count")
     want = _alexnet_count()
     mistakes = {
         _alexnet_count(grouped=False):
@@ -119,69 +122,114 @@ def _seeded_call(fn: Callable, X: torch.Tensor, seed: int) -> torch.Tensor:
         np.random.set_state(np_state)
 
 
+def _flip_pattern(X: torch.Tensor, out: object, shape: tuple[int, ...]) -> list[bool]:
+    """Which images of `X` the learner's output `out` mirrored, with feedback for an output that
+    is not, image by image, either the original or its left-right mirror."""
+    require(isinstance(out, torch.Tensor) and tuple(out.shape) == shape,
+            f"for a batch of shape {shape} return a tensor of the same shape, got "
+            + (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__))
+    if len(X) > 1 and torch.equal(out, X.flip(0)):
+        raise ExerciseFailed("you reversed the order of the images in the batch (dim 0); "
+                             "mirror each image left to right: its last dim, the width")
+    flips = []
+    for i, (img, new) in enumerate(zip(X, out)):
+        if torch.equal(new, img):
+            flips.append(False)
+        elif torch.equal(new, img.flip(-1)):
+            flips.append(True)
+        elif torch.equal(new, img.flip(-2)):
+            raise ExerciseFailed(
+                f"image {i} of a batch of shape {shape} is upside down: you flipped the height "
+                "(dim -2); a left-right mirror flips the width (dim -1)")
+        else:
+            raise ExerciseFailed(
+                f"image {i} of a batch of shape {shape} is neither the original nor its mirror "
+                "image: flip all channels of an image together, along the width (dim -1), and "
+                "change nothing else")
+    return flips
+
+
 @exercise("09.3 a random flip per image")
 def check_random_flip(random_flip: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Check a function that mirrors each image of a batch left to right with probability 1/2,
-    drawing once per image (09_alexnet)."""
+    with a fresh, independent random choice per image on every call (09_alexnet). The check
+    calls it several times on the same batches and tests the choices statistically: about half
+    flipped, different images on different calls, no dependence on an image's position."""
     g = torch.Generator().manual_seed(9)
-    flipped_total = seen = 0
-    for shape in [(64, 1, 6, 8), (64, 3, 5, 7)]:
+    seeds = iter(range(100))
+    X = torch.rand(1, 2, 4, 4, generator=g)  # a batch of one: any valid output will do
+    _flip_pattern(X, _seeded_call(random_flip, X, next(seeds)), (1, 2, 4, 4))
+    flipped = seen = same_as_left = pairs = 0
+    half_share = {"first": [0, 0], "second": [0, 0]}
+    for shape in [(64, 1, 6, 8), (63, 3, 5, 7)]:
         X = torch.rand(shape, generator=g)
-        for seed in range(3):
-            out = _seeded_call(random_flip, X, seed)
-            require(isinstance(out, torch.Tensor) and tuple(out.shape) == shape,
-                    f"for a batch of shape {shape} return a tensor of the same shape, got "
-                    + (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
-                       else type(out).__name__))
-            if torch.equal(out, X.flip(0)):
-                raise ExerciseFailed("you reversed the order of the images in the batch (dim 0); "
-                                     "mirror each image left to right: its last dim, the width")
-            flips = []
-            for i, (img, new) in enumerate(zip(X, out)):
-                if torch.equal(new, img):
-                    flips.append(False)
-                elif torch.equal(new, img.flip(-1)):
-                    flips.append(True)
-                elif torch.equal(new, img.flip(-2)):
-                    raise ExerciseFailed(
-                        f"image {i} of a batch of shape {shape} is upside down: you flipped the "
-                        "height (dim -2); a left-right mirror flips the width (dim -1)")
-                else:
-                    raise ExerciseFailed(
-                        f"image {i} of a batch of shape {shape} is neither the original nor its "
-                        "mirror image: flip all channels of an image together, along the width "
-                        "(dim -1), and change nothing else")
+        patterns = []
+        for _ in range(6):
+            flips = _flip_pattern(X, _seeded_call(random_flip, X, next(seeds)), shape)
             require(0 < sum(flips) < len(flips),
-                    f"all {len(flips)} images of the batch got the same choice "
-                    f"({'all flipped' if flips[0] else 'none flipped'}): draw one random "
-                    "choice per image, not one for the whole batch")
-            flipped_total, seen = flipped_total + sum(flips), seen + len(flips)
-    share = flipped_total / seen
-    require(0.35 <= share <= 0.65,
+                    f"all {len(flips)} images of a batch got the same choice "
+                    f"({'all flipped' if flips[0] else 'none flipped'}): draw one random choice "
+                    "per image, not one for the whole batch")
+            patterns.append(flips)
+            flipped, seen = flipped + sum(flips), seen + len(flips)
+            same_as_left += sum(a == b for a, b in zip(flips, flips[1:]))
+            pairs += len(flips) - 1
+            for i, f in enumerate(flips):
+                half = half_share["first" if i < len(flips) // 2 else "second"]
+                half[0], half[1] = half[0] + f, half[1] + 1
+        for a in range(len(patterns)):
+            for b in range(a):
+                require(patterns[a] != patterns[b],
+                        f"calls {b + 1} and {a + 1} on the same batch of shape {shape} flipped "
+                        f"exactly the same {sum(patterns[a])} images: the choice must be random "
+                        "and new on every call. Do not reseed inside the function (torch."
+                        "manual_seed, random.seed or a fresh torch.Generator with a fixed seed "
+                        "repeat the same draws every time), and do not pick images by position "
+                        "or by content")
+    share = flipped / seen
+    require(0.4 <= share <= 0.6,
             f"{share:.0%} of {seen} images were flipped: flip each with probability 1/2")
-    return f"{seen} images in 1- and 3-channel batches: each mirrored or kept, about half mirrored"
+    first, second = (k / n for k, n in half_share.values())
+    require(abs(first - second) <= 0.2,
+            f"{first:.0%} of the images in the first half of a batch were flipped but {second:.0%} "
+            "in the second half: every image, wherever it sits, must be flipped with probability 1/2")
+    agree = same_as_left / pairs
+    require(0.35 <= agree <= 0.65,
+            f"neighbouring images got the same choice in {agree:.0%} of {pairs} pairs, not about "
+            "half: your choices follow the images' positions in the batch (such as every other "
+            "image); draw an independent coin for each image")
+    return (f"{seen} images in 12 calls on 1- and 3-channel batches: each mirrored or kept, "
+            f"{share:.0%} mirrored, new choices on every call, none tied to a position")
 
 
 def _dropout_net(g: torch.Generator) -> nn.Module:
-    net = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 5))
+    """A small classifier whose dropout sits one level down, in a sub-network, as in a real
+    net's head: setting only the outer module's flag does not reach it."""
+    head = nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 5))
+    net = nn.Sequential(nn.Linear(8, 64), head)
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
     return net
 
 
+def _mode(training: bool) -> str:
+    return "training" if training else "evaluation"
+
+
 @exercise("09.4 predictions without dropout")
 def check_predict_without_dropout(predict: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> str:
     """Check a `predict(net, X)` that returns class labels with dropout switched off and leaves
-    the net in the mode it found it (09_alexnet)."""
+    the net, every submodule included, in the mode it found it (09_alexnet)."""
     g = torch.Generator().manual_seed(4)
-    for start_in_training in (True, False):
+    for start_in_training in (True, False, True):
         net, X = _dropout_net(g), torch.randn(200, 8, generator=g)
         net.eval()
         with torch.no_grad():
             want = net(X).argmax(dim=1)
         net.train(start_in_training)
-        mode = "training" if start_in_training else "evaluation"
+        dropouts = [m for m in net.modules() if isinstance(m, nn.Dropout)]
+        mode = _mode(start_in_training)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             got = call(predict, net, X)
@@ -191,12 +239,27 @@ def check_predict_without_dropout(predict: Callable[[nn.Module, torch.Tensor], t
                 "turn the scores into labels with argmax over the class dim (dim 1)")
         require(not got.is_floating_point(),
                 f"labels are integers, got {got.dtype}: use argmax, not max or softmax")
-        agree = (got == want).float().mean().item()
+        require(all(m.p == 0.5 for m in dropouts),
+                "you changed the dropout probability p of the net's Dropout layers: leave the "
+                "net's settings alone and switch dropout off with net.eval()")
+        agree = (got.cpu() == want).float().mean().item()
         require(agree == 1,
                 f"on a net in {mode} mode only {agree:.0%} of your labels match those of the net "
                 "with dropout off: dropout was still zeroing units; call net.eval() first")
         require(net.training == start_in_training,
-                f"the net came in {mode} mode and left in "
-                f"{'training' if net.training else 'evaluation'} mode: remember net.training "
-                "before net.eval() and restore it with net.train(was_training)")
-    return "labels equal the dropout-free ones, for a net in training and in evaluation mode"
+                f"the net came in {mode} mode and left in {_mode(net.training)} mode: remember "
+                "net.training before net.eval() and restore it with net.train(was_training)")
+        left = [m for m in net.modules() if m.training != start_in_training]
+        if left:
+            which = ("its Dropout layers" if all(isinstance(m, nn.Dropout) for m in left) else
+                     "its Dropout layers and other submodules" if set(dropouts) <= set(left)
+                     else "some of its submodules")
+            raise ExerciseFailed(
+                f"the net came in {mode} mode and its own flag says {mode} again, but "
+                f"{which} were left in {_mode(not start_in_training)} mode"
+                + (", so dropout stays off in training" if start_in_training else "")
+                + ": switch the whole net with net.eval() and restore it with "
+                "net.train(was_training), which sets every submodule (assigning net.training "
+                "changes only the outer module)")
+    return ("labels equal the dropout-free ones, and the net and each of its submodules end in "
+            "the mode they started in, training or evaluation")

@@ -5,18 +5,62 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from ._core import (ExerciseFailed, attempt, call, close, exercise, matches, number,  # noqa: F401
+                    require, value, whole_number)
 
 __all__: list[str] = ["check_vgg_block_any_kernel", "check_vgg16_params",
                       "check_receptive_field_side"]
 
 
+def _block_output(convs: Sequence[nn.Conv2d], X: torch.Tensor, k: int, pool: str = "max",
+                  relu: str = "after") -> torch.Tensor:
+    """What a VGG block built from these convolutions' weights computes: each convolution with
+    zero padding (k - 1) // 2, a ReLU after it, then 2 x 2 pooling with stride 2. `pool` and
+    `relu` give the variants learners write by mistake ("avg"; "before", "none", "last")."""
+    for i, conv in enumerate(convs):
+        if relu == "before":
+            X = F.relu(X)
+        X = F.conv2d(X, conv.weight, conv.bias, padding=(k - 1) // 2)
+        if relu == "after" or relu == "last" and i == len(convs) - 1:
+            X = F.relu(X)
+    return F.max_pool2d(X, 2, 2) if pool == "max" else F.avg_pool2d(X, 2, 2)
+
+
+def _run_block(block: nn.Module, X: torch.Tensor, args: str) -> torch.Tensor:
+    """The learner's block on `X`; a missing `forward` or a crash becomes feedback, a bare
+    `raise NotImplementedError` left in the learner's own code means "not attempted"."""
+    def run() -> torch.Tensor:
+        try:
+            with torch.no_grad():
+                return block(X)
+        except NotImplementedError:
+            raise
+        except Exception as err:
+            raise ExerciseFailed(
+                f"{args} failed on an input of shape {tuple(X.shape)}: {type(err).__name__}: "
+                f"{err}. Does each convolution take the previous one's output channels "
+                "(in_channels = out_channels after the first)?") from None
+
+    try:
+        return attempt(run)
+    except NotImplementedError as err:
+        raise ExerciseFailed(
+            f"{args} returned a module that cannot run: PyTorch says \"{err}\". A module class "
+            "needs a method named exactly `forward(self, X)`; or build the block as an "
+            "nn.Sequential of layers") from None
+
+
 @exercise("10.1 a VGG block for any odd kernel size")
 def check_vgg_block_any_kernel(vgg_block: Callable[..., nn.Module]) -> str:
-    """Check `vgg_block(num_convs, in_channels, out_channels, kernel_size)`: convolutions that
-    keep the side, each followed by ReLU, then a 2 x 2 max-pool with stride 2 (10_vgg)."""
+    """Check `vgg_block(num_convs, in_channels, out_channels, kernel_size)` by what it computes:
+    convolutions that keep the side, each followed by ReLU, then a 2 x 2 max-pool with stride 2
+    (10_vgg). The block's own convolution weights are run through a reference block, on inputs
+    with negative values (where ReLU placement matters) and uneven maps (where max and average
+    pooling differ); how the learner writes the ReLUs (one module each, one shared module,
+    F.relu in a forward) does not matter."""
     g = torch.Generator().manual_seed(10)
     cases = [(1, 3, 8, 3), (2, 3, 8, 3), (3, 4, 6, 1), (2, 2, 5, 5)]
     for num_convs, c_in, c_out, k in cases:
@@ -24,27 +68,25 @@ def check_vgg_block_any_kernel(vgg_block: Callable[..., nn.Module]) -> str:
         block = call(vgg_block, num_convs, c_in, c_out, kernel_size=k)
         require(isinstance(block, nn.Module), f"{args} must return an nn.Module such as "
                 f"nn.Sequential, got {type(block).__name__}")
-        convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+        listed = [m for _, m in block.named_modules(remove_duplicate=False)
+                  if isinstance(m, nn.Conv2d)]
+        convs = list(dict.fromkeys(listed))  # each distinct convolution once, in order
+        if len(listed) > len(convs):
+            raise ExerciseFailed(
+                f"{args} uses one nn.Conv2d object in several places, so those convolutions "
+                "share their weights; create a new nn.Conv2d for every convolution")
         require(len(convs) == num_convs,
                 f"{args} holds {len(convs)} convolutions, it should hold {num_convs}")
         require(all(m.kernel_size == (k, k) for m in convs),
                 f"{args}: every convolution needs a {k} x {k} kernel, got "
                 f"{[m.kernel_size for m in convs]}")
-        relus = sum(isinstance(m, nn.ReLU) for m in block.modules())
-        require(relus == num_convs, f"{args} holds {relus} nn.ReLU layers: put one after every "
-                f"convolution ({num_convs})")
         for h, w in [(8, 8), (9, 9), (13, 13), (10, 6)]:
-            X = torch.rand(2, c_in, h, w, generator=g)
-            try:
-                with torch.no_grad():
-                    Y = block(X)
-            except Exception as err:
-                raise ExerciseFailed(
-                    f"{args} failed on an input of shape {tuple(X.shape)}: {err}. Does each "
-                    "convolution take the previous one's output channels (in_channels = "
-                    "out_channels after the first)?") from None
-            want = (2, c_out, h // 2, w // 2)
+            X = torch.randn(2, c_in, h, w, generator=g)
+            Y = _run_block(block, X, args)
+            require(isinstance(Y, torch.Tensor),
+                    f"{args} returned a module whose output is a {type(Y).__name__}, not a tensor")
             got = tuple(Y.shape)
+            want = (2, c_out, h // 2, w // 2)
             if got == want:
                 continue
             pad1 = ((h + num_convs * (3 - k)) // 2, (w + num_convs * (3 - k)) // 2)
@@ -66,8 +108,33 @@ def check_vgg_block_any_kernel(vgg_block: Callable[..., nn.Module]) -> str:
         want_params = c_out * (c_in * k * k + 1) + (num_convs - 1) * c_out * (c_out * k * k + 1)
         require(params == want_params,
                 f"{args} has {params} parameters, expected {want_params}: each convolution has "
-                "c_out * (c_in * k * k + 1), with a bias")
-    return "shapes for 1 x 1, 3 x 3 and 5 x 5 kernels, odd sides and rectangles; parameter counts"
+                "c_out * (c_in * k * k + 1), with a bias, and nothing else has parameters")
+        for h, w in [(9, 9), (10, 6)]:
+            X = torch.randn(2, c_in, h, w, generator=g) + 0.5  # mostly positive, some negative
+            got = _run_block(block, X, args)
+            with torch.no_grad():
+                want = _block_output(convs, X, k)
+                if matches(got, want):
+                    continue
+                variants = {
+                    ("avg", "after"): "you pooled with the average; a VGG block takes the "
+                                      "maximum of each 2 x 2 window (nn.MaxPool2d(2, stride=2))",
+                    ("max", "before"): "the ReLU comes after each convolution, not before it",
+                    ("max", "none"): "the convolutions are not followed by ReLUs: put one after "
+                                     "every convolution",
+                    ("max", "last"): "only the last convolution is followed by a ReLU: put one "
+                                     "after every convolution",
+                }
+                hint = next((text for (pool, relu), text in variants.items()
+                             if matches(got, _block_output(convs, X, k, pool, relu))), "")
+            raise ExerciseFailed(
+                f"{args} computes other values than a VGG block with the same convolution "
+                f"weights on an input of shape {tuple(X.shape)}: "
+                + (hint or "each convolution (zero padding (kernel_size - 1) // 2) must be "
+                   "followed by a ReLU, and the block must end with a 2 x 2 max-pool of stride 2, "
+                   "in that order"))
+    return ("outputs equal to a reference block with your weights, for 1 x 1, 3 x 3 and 5 x 5 "
+            "kernels, odd sides and rectangles; parameter counts")
 
 
 def _vgg_count(conv_arch: Sequence[tuple[int, int]], in_channels: int = 3,
@@ -93,9 +160,9 @@ def _arch(depth: int) -> list[tuple[int, int]]:
 @exercise("10.2 parameters of VGG-16")
 def check_vgg16_params(answer: int) -> str:
     """Check the parameter count of the ImageNet VGG-16, 3 channels and 1000 classes (10_vgg)."""
-    count = value(answer)
-    require(isinstance(count, int) and not isinstance(count, bool),
-            f"answer with an int, got {type(count).__name__}")
+    count = number(value(answer), "your count")
+    require(count.is_integer(), f"your count is a count, a whole number; got {count:g}")
+    count = int(count)
     want = _vgg_count(_arch(16))
     mistakes = {
         _vgg_count(_arch(11)): "that is VGG-11's count: VGG-16 has blocks of 2, 2, 3, 3, 3 "
@@ -147,12 +214,10 @@ def check_receptive_field_side(receptive_field_side: Callable[[list], int]) -> s
     cases = [[(3, 1)], [(3, 1)] * 2, [(3, 1)] * 3, [(5, 1), (5, 1)], [(2, 2)], [(3, 1), (2, 2)],
              [(3, 1), (2, 2), (3, 1)], [(11, 4), (3, 2), (5, 1)], vgg11, []]
     for layers in cases:
-        got = call(receptive_field_side, list(layers))
         want = _receptive_field(layers)
-        require(isinstance(got, int) and not isinstance(got, bool) or
-                isinstance(got, torch.Tensor) and got.numel() == 1,
-                f"return the side as an int, got {type(got).__name__} for {layers}")
-        got = int(got)
+        name = "VGG-11's 13 windows" if layers is vgg11 else str(layers)
+        got = whole_number(call(receptive_field_side, list(layers)),
+                           f"receptive_field_side for {name}")
         if got == want:
             continue
         hint = ""
@@ -167,7 +232,6 @@ def check_receptive_field_side(receptive_field_side: Callable[[list], int]) -> s
                     "only the strides of the layers *before* it count")
         elif got == want - 1:
             hint = "off by one: a single pixel sees a 1 x 1 patch, start from 1"
-        name = "VGG-11's 13 windows" if layers is vgg11 else str(layers)
         raise ExerciseFailed(f"for {name} you return {got}, expected {want}"
                              + (f": {hint}" if hint else ""))
     return (f"{len(cases)} stacks, strided ones included; a pixel of VGG-11's last pooled maps "

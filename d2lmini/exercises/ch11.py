@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import ExerciseFailed, call, close, exercise, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, number, require, value  # noqa: F401
 
 __all__: list[str] = ["check_global_avg_pool", "check_conv1x1_by_matmul", "check_nin_min_side"]
 
@@ -88,9 +88,9 @@ def _nin_last_side(side: int) -> int:
 @exercise("11.3 smallest input side of NiN")
 def check_nin_min_side(answer: int) -> str:
     """Check the smallest input side for which the notebook's `nin()` runs (11_nin)."""
-    side = value(answer)
-    require(isinstance(side, int) and not isinstance(side, bool),
-            f"answer with an int (a number of pixels), got {type(side).__name__}")
+    side = number(value(answer), "your answer (a number of pixels)")
+    require(side.is_integer(), f"a side is a whole number of pixels; got {side:g}")
+    side = int(side)
     smallest = next(n for n in range(1, 400) if _nin_last_side(n) >= 1)
     last = _nin_last_side(side)
     require(last >= 1,

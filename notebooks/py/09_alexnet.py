@@ -23,7 +23,8 @@
 # - count its parameters and its multiply-adds, and see where they live;
 # - watch dropout behave differently in training and evaluation;
 # - try flips and random crops with `torchvision.transforms.v2`;
-# - train the network with `d2l.train_ch5`.
+# - train the network with `d2l.train_ch5`, check that it learned, and look at the filters of
+#   its first layer before and after training.
 
 # %%
 import torch
@@ -159,8 +160,9 @@ assert 0.5 < relu_kaiming[0] < 2  # ReLU at Kaiming's scale keeps the gradient's
 # neighbouring channels ("local response normalisation"). Our version keeps the kernel sizes,
 # strides and channel counts of the convolutions and the width of the head, and differs in four
 # ways: it reads one grey channel, predicts our 10 classes, connects every convolution to all
-# channels of the layer below (one device), and has no response normalisation (VGG's authors,
-# chapter 10, found that it did not improve their network on ImageNet). The layers are:
+# channels of the layer below (one device), and has no response normalisation (Simonyan and
+# Zisserman, whose VGG networks chapter 10 builds, tested it and found that it did not improve
+# their networks on ImageNet, while it cost memory and computation). The layers are:
 #
 # - an **11 × 11** convolution with stride 4 and 96 channels: a big window, because a 224-pixel
 #   image needs to be shrunk fast;
@@ -178,10 +180,15 @@ assert 0.5 < relu_kaiming[0] < 2  # ReLU at Kaiming's scale keeps the gradient's
 # ![AlexNet as a stack of layers, with the output shape of each](../Pics/09_alexnet.svg)
 #
 # We keep all layers in one flat `nn.Sequential`, so that `d2l.layer_shapes` can visit them one
-# at a time. The weights start from Kaiming initialisation (chapter 05), which is derived for
-# ReLU layers: it picks the weight scale so that, on average, a layer keeps the size of the
-# signal it passes on, forwards and (row 4 above) backwards. The paper itself drew every weight
-# from a Gaussian with standard deviation 0.01.
+# at a time. The convolutions and the two hidden dense layers start from Kaiming initialisation
+# (chapter 05), which is derived for layers followed by a ReLU: it picks the weight scale so
+# that, on average, a layer keeps the size of the signal it passes on, forwards and (row 4 above)
+# backwards. Its factor 2 makes up for the half of the units that the ReLU zeroes. The output
+# layer has no ReLU after it, so that factor has no reason there: it keeps PyTorch's default
+# initialisation, weights drawn uniformly with variance $1/(3 n_\text{in})$, as in chapters 12
+# and 13. Its small initial scores put the untrained network's loss near $\ln 10$, the loss of
+# uniform guessing; section 6 measures it. The paper itself drew every weight from a Gaussian
+# with standard deviation 0.01.
 
 # %%
 def alexnet(in_channels=1, num_classes=10, dropout=0.5):
@@ -199,7 +206,7 @@ def alexnet(in_channels=1, num_classes=10, dropout=0.5):
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(dropout),
         nn.Linear(4096, num_classes),
     )
-    for layer in net:
+    for layer in net[:-1]:  # every layer followed by a ReLU; the output layer keeps the default
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
             nn.init.zeros_(layer.bias)
@@ -509,13 +516,51 @@ print(f"native bf16 on {d2l.try_gpu()}: {d2l.bf16_native(d2l.try_gpu())}")
 #
 # which smooths the noisy minibatch steps and, on a long slope where the gradient stays the
 # same, moves $1 + 0.9 + 0.9^2 + \dots = 10$ times as far per step as plain SGD with the same
-# $\eta$. We train the network built above (its weights are still the fresh Kaiming
-# initialisation: nothing so far has updated them).
+# $\eta$. We train the network built above (its weights are still the fresh initialisation of
+# section 2: nothing so far has updated them).
+#
+# Before training, we keep 32 of the training images of section 4 as a fixed **probe batch**
+# and measure the network's loss on it, with dropout off, and we keep a copy of the first
+# layer's filters. Both come back after training. The loss of the untrained network should sit
+# near $\ln 10$ (section 2); for comparison we also score the same features with the output
+# weights scaled up by $\sqrt 6$, to the variance $2/n_\text{in}$ that Kaiming's ReLU rule
+# would give that layer (one change: the scale of the last layer's weights).
 #
 # Two keyword arguments help with long runs. `checkpoint="alexnet.pt"` saves the net, the
 # optimizer, the random state and the history after every epoch, and when the file exists at the
 # start, resumes after its last finished epoch: a run of many hours then survives a kernel
 # restart (delete the file to start over). `precision="fp32"` turns the fast path off.
+
+# %%
+import math
+
+probe_X, probe_y = X[:32], y[:32]  # 32 training images from section 4, kept fixed
+initial_filters = net[0].weight.detach().clone()
+
+
+def probe_loss(net):
+    """Cross-entropy of `net` on the probe batch with dropout off; the net's mode is restored."""
+    was_training, where = net.training, next(net.parameters()).device
+    net.eval()
+    with torch.no_grad():
+        scores = net(probe_X.to(where))
+    net.train(was_training)
+    return nn.functional.cross_entropy(scores, probe_y.to(where)).item()
+
+
+net.eval()
+with torch.no_grad():
+    features = net[:-1](probe_X)  # what reaches the output layer
+    output = net[-1]
+    scores = output(features)  # = net(probe_X)
+    kaiming_scaled = features @ (output.weight * 6 ** 0.5).T + output.bias
+net.train()
+loss_before = nn.functional.cross_entropy(scores, probe_y).item()
+loss_kaiming = nn.functional.cross_entropy(kaiming_scaled, probe_y).item()
+print(f"untrained, dropout off: loss {loss_before:.3f} (ln 10 = {math.log(10):.3f}); "
+      f"with the output weights at Kaiming's ReLU scale: {loss_kaiming:.3f}")
+assert abs(loss_before - math.log(10)) < 0.5  # near uniform guessing
+assert loss_kaiming > loss_before + 0.2  # larger weights, larger initial scores, larger loss
 
 # %%
 lr, num_epochs = 0.01, 10
@@ -524,12 +569,25 @@ optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs)
 
 # %%
-assert all(torch.isfinite(torch.tensor(history["train_loss"])))
-# every planned epoch finished, unless the run was stopped (then check_accuracy says so)
-assert history.epochs_done == history.epochs_planned or history.interrupted
+loss_after = probe_loss(net)
+moved = ((net[0].weight.detach().cpu() - initial_filters).norm() / initial_filters.norm()).item()
+print(f"after {history.steps} steps ({history.epochs_done} of {history.epochs_planned} epochs): "
+      f"probe loss {loss_before:.3f} -> {loss_after:.3f}, first-layer weights moved by "
+      f"{moved:.2%} of their norm")
+assert all(math.isfinite(loss) for loss in history["train_loss"])
+if history.steps:
+    assert moved > 0  # the optimizer updated the network (it would not with lr = 0)
+if history.steps >= 100:
+    assert loss_after < loss_before  # training lowered the loss on these fixed images
 d2l.check_accuracy(history, target=0.90);
 
 # %% [markdown]
+# The probe loss tells whether the training did its job, but it needs some patience: with
+# learning rate 0.01 and momentum the first steps can overshoot, and the loss can rise before it
+# falls, so a run of two steps, as in the smoke profile, may end above its start. The cell
+# therefore asks for a lower probe loss once the run has taken 100 steps (a quick-profile epoch
+# has 469), and in every run for first-layer weights that moved.
+#
 # The live plot above shows the training loss with the training and test accuracy after every
 # epoch. `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
 # that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
@@ -540,6 +598,75 @@ d2l.check_accuracy(history, target=0.90);
 # accuracy with it off; that is one reason the test curve can lie above the training curve early
 # on.
 #
+# ### Accuracy figures of chapters 09 to 14 do not rank the networks
+#
+# From here on every chapter trains a CNN and prints a target or a floor for its test accuracy.
+# Do not read these numbers as a ranking of AlexNet, VGG, NiN, GoogLeNet, ResNet and DenseNet:
+# the chapters differ in more than the network.
+#
+# | chapter | network | input | optimiser | learning rate | batch norm |
+# |---|---|---|---|---|---|
+# | 09 | AlexNet | 224 × 224 | SGD, momentum 0.9, weight decay 0.0005 | 0.01, constant | no |
+# | 10 | VGG-11 at a quarter of its width | 224 × 224 | the same as 09 | 0.01, constant | no |
+# | 11 | NiN | 224 × 224 | the same as 09 | 0.01, constant | no |
+# | 12 | GoogLeNet | 96 × 96 | Adam | 0.001, cosine schedule | no |
+# | 13 | ResNet-18 | 96 × 96 | SGD, momentum 0.9, weight decay 0.0005 | 0.05, cosine schedule | yes |
+# | 14 | DenseNet | 96 × 96 | SGD, momentum 0.9, weight decay 0.0001 | 0.1, cosine schedule | yes |
+#
+# All train ten epochs in the full profile on batches of 128, but the resolution, the optimiser,
+# the learning rate and its schedule, and batch normalisation change from row to row, several at
+# once. On top of that, the full-profile figures are targets that no run has measured yet; a
+# quick-profile floor comes from a single epoch (it rewards a recipe that learns fast at the
+# start, not the one that ends best) and sits 0.03 below one measured run from one seed. A fair
+# comparison of two networks would train both on the same data, at the same resolution, with
+# the same recipe and budget, over several seeds.
+#
+# ### What the first layer learned
+#
+# The first convolution's 96 filters look at the pixels directly, so they can be drawn as
+# pictures. Krizhevsky et al. showed theirs after training on ImageNet (Figure 3 of the paper):
+# filters tuned to edges of different orientations and to patterns of different frequencies,
+# and coloured blobs. Ours read one grey channel, so each is an 11 × 11 grey-level pattern. We
+# draw every filter divided by its own largest absolute weight, on a colour scale symmetric
+# around 0: white is 0, red positive and blue negative weights. Left the filters as initialised
+# (the copy taken before training), right the same filters now.
+#
+# What you see depends on the profile. In the smoke profile the network has taken two steps on
+# 200 images: the filters are still their random start, and both pictures look alike (the
+# relative change printed after training says by how much they differ). The quick profile's
+# epoch (469 steps) and the full profile's ten epochs give them far more steps to change; what
+# they turn into on Fashion-MNIST we have not recorded, so compare the two pictures after such a
+# run yourself.
+
+# %%
+def filter_mosaic(weights, cols=12, gap=1):
+    """The filters of a (n, 1, k, k) weight tensor side by side in rows of `cols`, each divided by
+    its own largest absolute value (so 0 stays 0 and the range is [-1, 1]); NaN in the gaps."""
+    w = weights[:, 0].detach().cpu()
+    w = w / w.abs().amax(dim=(1, 2), keepdim=True)
+    n, k = w.shape[0], w.shape[-1]
+    rows = -(-n // cols)
+    mosaic = torch.full((rows * (k + gap) - gap, cols * (k + gap) - gap), float("nan"))
+    for i, f in enumerate(w):
+        r, c = divmod(i, cols)
+        mosaic[r * (k + gap):r * (k + gap) + k, c * (k + gap):c * (k + gap) + k] = f
+    return mosaic
+
+
+trained_filters = net[0].weight.detach().cpu()
+before, after = filter_mosaic(initial_filters), filter_mosaic(trained_filters)
+assert before.shape == (8 * 12 - 1, 12 * 12 - 1)  # 96 filters of 11 x 11 in 8 rows of 12
+first = trained_filters[0, 0]
+torch.testing.assert_close(after[:11, :11], first / first.abs().max())  # filter 0, top left
+colours = d2l.plt.get_cmap("RdBu_r").with_extremes(bad="0.6")  # NaN gaps in grey
+fig, axes = d2l.plt.subplots(1, 2, figsize=(9, 3.3))
+for ax, title, mosaic in [(axes[0], "at initialisation", before),
+                          (axes[1], f"after {history.steps} training steps", after)]:
+    ax.imshow(mosaic.numpy(), cmap=colours, vmin=-1, vmax=1)
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+
+# %% [markdown]
 # Finally, a few test images with the true class on top and the prediction below.
 
 # %%
@@ -597,8 +724,8 @@ d2l.exercises.check_imagenet_alexnet_params(imagenet_alexnet_params)
 
 # %% [markdown]
 # **3.** Write `random_flip(X)` that mirrors each image of a batch `X` of shape (N, C, H, W)
-# left to right with probability 1/2, with its own random choice per image (section 5 showed
-# that a `v2` transform called on the whole batch draws only one).
+# left to right with probability 1/2, with its own random choice per image, drawn afresh on
+# every call (section 5 showed that a `v2` transform called on the whole batch draws only one).
 
 # %% tags=["exercise"]
 def random_flip(X):
@@ -610,7 +737,8 @@ d2l.exercises.check_random_flip(random_flip)
 
 # %% [markdown]
 # **4.** Write `predict(net, X)` that returns the predicted class of every example, with dropout
-# switched off, and leaves `net` in the mode (training or evaluation) it was in before.
+# switched off, and leaves `net`, every layer of it included, in the mode (training or
+# evaluation) it was in before.
 
 # %% tags=["exercise"]
 def predict(net, X):
@@ -641,23 +769,24 @@ d2l.exercises.check_predict_without_dropout(predict)
 # <details><summary>Reference results for exercise 5</summary>
 #
 # Measured by `python benchmarks/exercise_refs/09_alexnet.py` on a 2-core x86_64 CPU with
-# torch 2.14.1 (about 5 CPU-minutes): both networks from seed 0 with the notebook's Kaiming
-# initialisation, on the first 30 shuffled batches of 32 Fashion-MNIST training images (full data
-# set, 224 × 224), SGD with lr 0.01, momentum 0.9, weight decay 0.0005.
+# torch 2.14.1 (about 5 CPU-minutes): both networks from seed 0 with the notebook's
+# initialisation (Kaiming, the output layer PyTorch's default), on the first 30 shuffled batches
+# of 32 Fashion-MNIST training images (full data set, 224 × 224), SGD with lr 0.01, momentum 0.9,
+# weight decay 0.0005.
 #
 # | | conv1 | conv2 | conv3 | conv4 | conv5 |
 # |---|---|---|---|---|---|
-# | gradient norm, ReLU | 5.5 | 23 | 23 | 28 | 29 |
-# | gradient norm, sigmoid | 6.6e-4 | 9.0e-3 | 2.9e-2 | 0.12 | 0.38 |
+# | gradient norm, ReLU | 1.7 | 7.7 | 8.4 | 10 | 9.8 |
+# | gradient norm, sigmoid | 2.0e-4 | 3.6e-3 | 1.1e-2 | 4.4e-2 | 0.15 |
 #
 # | mean training loss | steps 1-10 | steps 11-20 | steps 21-30 |
 # |---|---|---|---|
-# | ReLU | 4.037 | 2.287 | 2.247 |
-# | sigmoid | 3.363 | 3.949 | 3.855 |
+# | ReLU | 3.346 | 2.298 | 2.287 |
+# | sigmoid | 3.040 | 3.980 | 5.155 |
 #
-# With sigmoids the gradient shrinks on its way down: the last convolution gets about a
-# hundredth of ReLU's gradient, the first about a ten-thousandth. In 30 steps the sigmoid
-# network's loss does not come down at all, while the ReLU network's falls below
-# $\ln 10 \approx 2.30$, the loss of uniform guessing.
+# With sigmoids the gradient shrinks on its way down: the last convolution gets under a
+# fiftieth of ReLU's gradient, the first about a ten-thousandth. In 30 steps the sigmoid
+# network's loss rises, while the ReLU network's falls just below $\ln 10 \approx 2.30$, the
+# loss of uniform guessing.
 #
 # </details>

@@ -98,6 +98,10 @@ assert two_small < one_large
 # 512 channels: the channels double as the image halves, until they stop at 512. After five
 # halvings a 224 × 224 image is 7 × 7. The head is AlexNet's: two dense layers of 4096 units with
 # dropout, then one output per class. Eight convolutions plus three dense layers make the 11.
+# Unlike AlexNet, VGG-11 has no local response normalisation: the authors also trained it with
+# that normalisation (their network A-LRN), found that it did not lower the ImageNet error while
+# it cost memory and computation time (their Sections 2.1 and 4.1), and left it out of the
+# deeper networks.
 #
 # ![One VGG block, and VGG-11 as five blocks and a dense head](../Pics/10_vgg.svg)
 #
@@ -183,6 +187,7 @@ print(f"{'our VGG-11 (1 channel, 10 classes):':<48}{ours:>12,} parameters")
 print(f"{'torchvision VGG-11 (3 channels, 1000 classes):':<48}{theirs:>12,} parameters")
 
 assert ours == vgg_param_count(vgg11_arch, 1, 10)
+assert 128.5e6 < ours < 129.5e6  # about 129 million
 assert theirs == vgg_param_count(vgg11_arch, 3, 1000) == 132_863_336
 
 conv_part = sum(p.numel() for block in net[:5] for p in block.parameters())
@@ -228,7 +233,7 @@ print(f"VGG-11 forward pass: {all_macs / 1e9:.2f} billion multiply-adds per imag
 # the first block by hand: 224 x 224 outputs, 64 channels, 9 inputs each (one channel)
 with torch.device("meta"):
     assert multiply_adds(vgg_block(1, 1, 64), torch.empty(1, 1, 224, 224))[0] == 224 * 224 * 64 * 9
-assert 7e9 < all_macs < 8e9 and conv_macs / all_macs > 0.98
+assert 7.4e9 < all_macs < 7.6e9 and conv_macs / all_macs > 0.98  # about 7.5 billion
 
 # %% [markdown]
 # About 7.5 billion multiply-adds per image, eight times the 0.94 billion that chapter 09 counted
@@ -254,6 +259,12 @@ del net, walk
 # from the trained layers of the 11-layer one, and noted afterwards that Glorot's random
 # initialisation (chapter 05's Xavier) works without that step; `vgg` uses Kaiming's, the variant
 # derived for ReLU.
+#
+# Before training we keep a fixed **probe batch** of 32 training images, the network's loss on
+# it (dropout off) and a copy of the first convolution's weights; after training they tell
+# whether the optimiser did its job. The batch is drawn inside `torch.random.fork_rng()`, which
+# restores the random state afterwards, so the training run starts exactly as it would without
+# it.
 
 # %%
 ratio = 4
@@ -274,16 +285,43 @@ print(f"narrow VGG-11: {small_macs / 1e9:.2f} billion multiply-adds per image; i
 assert 15 < conv_macs / small_conv_macs < 16  # 16 for all but the first convolution
 
 # %%
+import math
+
 lr, num_epochs, batch_size = 0.01, 10, 128
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=224)
+
+with torch.random.fork_rng():  # the training run below starts in the same random state
+    probe_X, probe_y = next(iter(train_iter))
+probe_X, probe_y = probe_X[:32], probe_y[:32]
+first_conv = net[0][0].weight.detach().clone()
+
+
+def probe_loss(net):
+    """Cross-entropy of `net` on the probe batch with dropout off; the net's mode is restored."""
+    was_training, where = net.training, next(net.parameters()).device
+    net.eval()
+    with torch.no_grad():
+        scores = net(probe_X.to(where))
+    net.train(was_training)
+    return nn.functional.cross_entropy(scores, probe_y.to(where)).item()
+
+
+loss_before = probe_loss(net)
 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
 # %%
-assert all(torch.isfinite(torch.tensor(history["train_loss"])))
-# every planned epoch finished, unless the run was stopped (then check_accuracy says so)
-assert history.epochs_done == history.epochs_planned or history.interrupted
+loss_after = probe_loss(net)
+moved = ((net[0][0].weight.detach().cpu() - first_conv).norm() / first_conv.norm()).item()
+print(f"after {history.steps} steps ({history.epochs_done} of {history.epochs_planned} epochs): "
+      f"probe loss {loss_before:.3f} -> {loss_after:.3f}, first convolution's weights moved by "
+      f"{moved:.2%} of their norm")
+assert all(math.isfinite(loss) for loss in history["train_loss"])
+if history.steps:
+    assert moved > 0  # the optimizer updated the network (it would not with lr = 0)
+if history.steps >= 100:
+    assert loss_after < loss_before  # training lowered the loss on these fixed images
 d2l.check_accuracy(history, target=0.92);
 
 # %% [markdown]
@@ -295,7 +333,8 @@ d2l.check_accuracy(history, target=0.92);
 # the accuracy is only reported.
 # The accuracy is a test of this run, not a comparison with chapter 09: AlexNet and this
 # network differ in depth, width, kernel sizes and head all at once, so their accuracies would
-# not tell which of these mattered.
+# not tell which of these mattered (chapter 09 lists what else differs between the recipes of
+# chapters 09 to 14).
 #
 # ## Summary
 #
