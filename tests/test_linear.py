@@ -135,7 +135,8 @@ def test_sgd_accepts_a_one_element_tensor_lr():
 
 
 @pytest.mark.parametrize("batch_size,error", [(0, ValueError), (-2, ValueError), (2.0, TypeError),
-                                              (True, TypeError), (torch.tensor(2), TypeError)])
+                                              (True, TypeError), (torch.tensor(2.0), TypeError),
+                                              (torch.tensor([2, 3]), TypeError)])
 def test_sgd_rejects_bad_batch_size(batch_size, error):
     with pytest.raises(error, match="batch_size must be a positive int"):
         d2l.sgd([param_with_grad()], 0.1, batch_size)
@@ -311,7 +312,7 @@ def test_linreg_rejects_a_per_example_bias():
 
 
 def test_linreg_rejects_a_string_bias():
-    with pytest.raises(TypeError, match="b must be a tensor or a number, got '1'"):
+    with pytest.raises(TypeError, match="b must be a real number, got '1'"):
         d2l.linreg(torch.zeros(3, 2), torch.zeros(2, 1), "1")
 
 
@@ -372,3 +373,8 @@ def test_numbers_as_learners_write_them_are_taken_everywhere(monkeypatch):
     for bad in (True, np.bool_(True), "0.8"):
         with pytest.raises(TypeError):
             d2l.check_accuracy(history, bad)
+
+
+def test_a_one_element_integer_tensor_is_a_batch_size_like_any_number():
+    p = param_with_grad()
+    d2l.sgd([p], 0.1, torch.tensor(2))  # the one rule for numbers (issue 18 item 14)

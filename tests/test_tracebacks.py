@@ -1,8 +1,6 @@
 """d2lmini's own errors show the learner's line and the message, not d2lmini's frames (issue 19);
 the real display in a kernel is what tests/test_learner_path.py's lab serves, this checks the cut."""
 
-import sys
-
 import pytest
 
 import d2lmini as d2l
@@ -56,6 +54,16 @@ def test_the_handler_shows_everything_when_asked(monkeypatch):
     assert not any(f.startswith(tracebacks.PACKAGE) for f in frames(shell.shown[2]))
 
 
-def test_install_outside_ipython_does_nothing():
-    assert "IPython" not in sys.modules or sys.modules["IPython"].get_ipython() is None
+def test_install_registers_in_a_shell_and_does_nothing_without_one(monkeypatch):
+    import IPython
+
+    class Registering:
+        def set_custom_exc(self, types, handler):
+            self.registered = (types, handler)
+
+    shell = Registering()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
     tracebacks.install()
+    assert shell.registered == ((Exception,), tracebacks._show)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    tracebacks.install()  # outside IPython: nothing to register with, no error
