@@ -119,7 +119,7 @@ def vgg(conv_arch, in_channels=1, num_classes=10, side=224):
         nn.Linear(in_channels * final_side * final_side, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(4096, num_classes))
-    for layer in net.modules():
+    for layer in list(net.modules())[:-1]:  # every layer a ReLU follows; not the output layer
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
             nn.init.zeros_(layer.bias)
@@ -258,7 +258,8 @@ del net, walk
 # normalisation (chapter 07). The VGG authors trained their deeper networks by starting them
 # from the trained layers of the 11-layer one, and noted afterwards that Glorot's random
 # initialisation (chapter 05's Xavier) works without that step; `vgg` uses Kaiming's, the variant
-# derived for ReLU.
+# derived for ReLU, on every layer a ReLU follows. The output layer has no ReLU after it, so it
+# keeps PyTorch's default, as in chapters 09, 12 and 13.
 #
 # Before training we keep a fixed **probe batch** of 32 training images, the network's loss on
 # it (dropout off) and a copy of the first convolution's weights; after training they tell
