@@ -176,6 +176,7 @@ def test_a_learners_own_notebooks_stay_out_of_git_and_the_tests(lab):
                         "execution_count": None, "id": "mine"}]
         lab.save(made["path"], nb)
     assert git(lab.repo, "status", "--porcelain") == ""
+    assert not (lab.repo / "mine" / "py").exists(), "mine/ is not paired: no twins made there"
     collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "--nbval-lax",
                                 "notebooks", "mine"], cwd=lab.repo, capture_output=True, text=True)
     names = [line for line in collected.stdout.splitlines() if "::" in line]
