@@ -166,12 +166,20 @@ def finite_number(name: str, value: Any) -> float:
     return float(value)
 
 
+def as_real(value: Any) -> float | None:
+    """`value` as a float when it is one real number by the rule of `_scalar` (infinities and NaN
+    included, never a bool), else None: for code that words its own feedback, such as the
+    exercise checks (d2lmini.exercises, 01_linear_regression onwards)."""
+    value = _scalar(value)
+    return float(value) if _is_real(value) else None
+
+
 def real_number(name: str, value: Any) -> float:
     """`value` as a float if it is a real number, infinities and NaN included."""
-    value = _scalar(value)
-    if not _is_real(value):
-        fail(name, "a real number", value, error=TypeError)
-    return float(value)
+    number = as_real(value)
+    if number is None:
+        fail(name, "a real number", _scalar(value), error=TypeError)
+    return number
 
 
 def tensors(name: str, value: Any) -> list[torch.Tensor]:

@@ -17,12 +17,13 @@ sees when the cell runs:
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 from collections.abc import Callable
 from typing import Any
 
 import torch
+
+from .. import validate
 
 
 class ExerciseFailed(AssertionError):
@@ -122,17 +123,14 @@ def matches(got: Any, want: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4
 
 
 def number(got: Any, what: str) -> float:
-    """`got` as a Python float when it is one number as a learner writes it: a Python int or
-    float, a numpy scalar, or a one-element tensor or array; else feedback naming `what`. The one
-    rule every check that asks for a number uses."""
-    if hasattr(got, "numel") and callable(got.numel) and got.numel() == 1:
-        got = got.item()
-    elif hasattr(got, "size") and getattr(got, "size", None) == 1 and hasattr(got, "item"):
-        got = got.item()  # a numpy scalar or one-element array
-    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+    """`got` as a Python float when it is one number as a learner writes it (the rule of
+    `d2lmini.validate`: a Python int or float, a numpy scalar, or a one-element tensor or array,
+    never a bool); else feedback naming `what`. Every check that asks for a number uses it."""
+    value = validate.as_real(got)
+    if value is None:
         raise ExerciseFailed(f"{what} gave {type(got).__name__} {_short(got)}: expected one number "
                              "(a Python int or float, a numpy scalar or a one-element tensor)")
-    return float(got)
+    return value
 
 
 def whole_number(got: Any, what: str) -> int:
