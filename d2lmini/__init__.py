@@ -19,8 +19,8 @@ from .plotting import (Animator, semilogy, set_figsize, show_fashion_mnist, show
                        use_svg_display)
 from .precision import bf16_native
 from .profile import Profile, cap_epochs, current_profile, profile_summary
-from .training import (History, Timer, TrainingDiverged, check_accuracy, cosine_schedule, evaluate_accuracy,
-                       train_ch3, train_ch5)
+from .training import (History, Timer, TrainingDiverged, batch_loss, check_accuracy,
+                       cosine_schedule, evaluate_accuracy, train_ch3, train_ch5)
 
 from .tracebacks import install as _install_tracebacks
 
@@ -45,5 +45,5 @@ __all__ = [
     "squared_loss", "synthetic_data", "ExerciseFailed", "Animator", "semilogy", "set_figsize",
     "show_fashion_mnist", "use_svg_display", "Profile", "cap_epochs", "current_profile",
     "profile_summary", "Timer", "TrainingDiverged", "check_accuracy", "cosine_schedule",
-    "evaluate_accuracy", "train_ch3", "train_ch5", "History", "CheckpointMismatch", "bf16_native",
+    "evaluate_accuracy", "batch_loss", "train_ch3", "train_ch5", "History", "CheckpointMismatch", "bf16_native",
 ]

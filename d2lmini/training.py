@@ -13,6 +13,7 @@ bf16) and checkpoints (`checkpoint.py`: save after every epoch, resume from the 
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import os
@@ -168,6 +169,35 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable,
     _check_iterable("data_iter", data_iter)
     device = _net_device(net) if device is None else get_device(device)
     return _accuracy(data_iter, net, device, "data_iter", precisions.choose(precision, device, net))
+
+
+def batch_loss(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, train_mode: bool = False
+               ) -> float:
+    """Mean cross-entropy of `net` on one batch `(X, y)`, without gradients, computed where the
+    net is; the net (mode, weights, batch-norm statistics) and the random state are left as they
+    were, so a training run started afterwards is the same as without the call. By default in eval
+    mode (dropout off, batch norm on its running statistics: the kept batch of
+    04_model_selection); `train_mode=True` runs a copy of the net in training mode, so batch norm
+    normalises with the batch's own statistics and the net's running statistics stay untouched
+    (07_batch_norm)."""
+    validate.module("net", net)
+    validate.tensor("X", X, floating=True)
+    validate.integer_tensor("y", y, ndim=1)
+    validate.boolean("train_mode", train_mode)
+    if len(X) != len(y):
+        validate.fail("y", f"one label per image of X ({len(X)})", y)
+    device = _net_device(net)
+    model = copy.deepcopy(net) if train_mode else net
+    was_training = net.training
+    model.train(train_mode)
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), \
+                torch.no_grad():
+            scores = model(X.to(device))
+    finally:
+        net.train(was_training)
+    _check_scores(scores, y)
+    return nn.functional.cross_entropy(scores.float(), y.to(device)).item()
 
 
 def _accuracy(data_iter: Iterable, net: Callable, device: torch.device, iter_name: str,

@@ -163,6 +163,48 @@ def test_evaluate_accuracy_counts_correctly():
     assert d2l.evaluate_accuracy([(X, y)], nn.Identity()) == pytest.approx(2 / 3)
 
 
+def test_batch_loss_in_eval_mode_leaves_the_net_and_random_state_as_they_were():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 3)).train()
+    X, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    state = torch.get_rng_state()
+    loss = d2l.batch_loss(net, X, y)
+    assert net.training and torch.equal(torch.get_rng_state(), state)
+    with torch.no_grad():
+        expected = nn.functional.cross_entropy(net.eval()(X), y).item()
+    assert loss == pytest.approx(expected)
+
+
+def test_batch_loss_in_train_mode_uses_batch_statistics_on_a_copy():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5), nn.Dropout(0.3), nn.Linear(5, 3)).eval()
+    X, y = 3 + 2 * torch.randn(16, 4), torch.arange(16) % 3
+    buffers = {k: v.clone() for k, v in net.state_dict().items()}
+    state = torch.get_rng_state()
+    loss = d2l.batch_loss(net, X, y, train_mode=True)
+    assert not net.training and torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(v, buffers[k]) for k, v in net.state_dict().items())
+    probe = copy.deepcopy(net).train()
+    with torch.no_grad():  # the same dropout mask: the random state was restored
+        expected = nn.functional.cross_entropy(probe(X), y).item()
+    assert loss == pytest.approx(expected)
+    assert loss != pytest.approx(d2l.batch_loss(net, X, y))  # eval mode: running statistics
+
+
+def test_batch_loss_refuses_bad_arguments_by_name():
+    net, X, y = nn.Linear(4, 3), torch.randn(6, 4), torch.zeros(6, dtype=torch.long)
+    with pytest.raises(TypeError, match="net"):
+        d2l.batch_loss(lambda X: X, X, y)
+    with pytest.raises(TypeError, match="X"):
+        d2l.batch_loss(net, X.long(), y)
+    with pytest.raises(TypeError, match="y"):
+        d2l.batch_loss(net, X, y.float())
+    with pytest.raises(ValueError, match="one label per image"):
+        d2l.batch_loss(net, X, y[:5])
+    with pytest.raises(TypeError, match="train_mode"):
+        d2l.batch_loss(net, X, y, train_mode=1)
+
+
 def test_check_accuracy_asserts_in_full_only(monkeypatch):
     history = {"test_acc": [0.5, 0.6]}
     with pytest.raises(AssertionError, match="below the floor"):

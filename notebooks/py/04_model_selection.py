@@ -677,8 +677,9 @@ print(f"nn.Dropout dropped {1 - kept_torch.float().mean():.4f}, mean {out_torch.
 # weights and zero biases there). Comparing the two chapters' accuracies therefore does not
 # isolate dropout; exercise 8 changes dropout alone. The full run should end above 83 % test
 # accuracy. Before training we keep one training batch and the untrained net's loss on it, to
-# check afterwards that training lowered it (in eval mode, so that no random mask enters the
-# comparison).
+# check afterwards that training lowered it. `d2l.batch_loss(net, X, y)` computes that mean
+# cross-entropy without gradients, in eval mode, so that no random mask enters the comparison,
+# and leaves the net in the mode it was in.
 
 # %%
 batch_size, lr, num_epochs = 256, 0.2, 20
@@ -691,24 +692,14 @@ net = nn.Sequential(d2l.FlattenLayer(),
                     nn.Linear(256, 10))
 loss = nn.CrossEntropyLoss()
 
-
-def batch_loss(net, X, y):
-    """The net's mean loss on one batch in eval mode (no dropout), leaving it in train mode."""
-    net.eval()
-    with torch.no_grad():
-        value = loss(net(X), y).item()
-    net.train()
-    return value
-
-
 with torch.random.fork_rng():  # drawing the batch must not move the seed the training starts from
     X_fixed, y_fixed = next(iter(train_iter))
-loss_untrained = batch_loss(net, X_fixed, y_fixed)
+loss_untrained = d2l.batch_loss(net, X_fixed, y_fixed)
 optimizer = torch.optim.SGD(net.parameters(), lr=lr)
 history = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, optimizer=optimizer)
 
 # %%
-loss_trained = batch_loss(net, X_fixed, y_fixed)
+loss_trained = d2l.batch_loss(net, X_fixed, y_fixed)
 print(f"loss on the kept training batch: untrained {loss_untrained:.4f}, trained "
       f"{loss_trained:.4f} (SGD steps taken: {history.steps})")
 if not history.interrupted:  # a run stopped with Ctrl-C may not have taken a step yet

@@ -19,7 +19,6 @@
 #   over, and check each against PyTorch.
 
 # %%
-import copy
 import math
 
 import torch
@@ -321,6 +320,9 @@ assert [s for _, s in shapes] == [
 # about $84 \cdot 0.5/252 + 1/252 = 0.17$. Scores that small give nearly uniform probabilities, and
 # the untrained net's loss starts close to $\log 10 = 2.30$, that of a uniform guess: we check that
 # on a training batch before training starts.
+# `d2l.batch_loss(net, X, y, train_mode=True)` computes that loss in training mode, where each
+# batch norm uses the batch's own statistics, on a copy of the net, so that the net's running
+# statistics do not move (chapter 04 met it in its default, eval mode).
 
 # %%
 d2l.set_seed(0)
@@ -341,20 +343,10 @@ train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=batch_size)
 with torch.random.fork_rng():  # draw without moving the random state the training will use
     X_fixed, y_fixed = next(iter(train_iter))
 
-
-def batch_loss(net, X, y):
-    """Cross-entropy of `net` on (X, y) with the batch's own statistics (training mode), computed
-    on a copy so that the net's running statistics stay as they are."""
-    probe = copy.deepcopy(net).train()
-    where = next(probe.parameters()).device
-    with torch.no_grad():
-        return nn.functional.cross_entropy(probe(X.to(where)), y.to(where)).item()
-
-
 # %%
 d2l.set_seed(0)
 net = bn_lenet()
-loss_before = batch_loss(net, X_fixed, y_fixed)
+loss_before = d2l.batch_loss(net, X_fixed, y_fixed, train_mode=True)
 print(f"loss on a training batch before training: {loss_before:.3f} (log 10 = {math.log(10):.3f})")
 assert abs(loss_before - math.log(10)) < 0.15
 optimizer = torch.optim.Adam(net.parameters(), lr=lr)
@@ -363,7 +355,7 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, devic
 # %%
 # training did something: the loss on the batch drawn before training fell (nothing has changed
 # only when the run was stopped before its first step)
-loss_after = batch_loss(net, X_fixed, y_fixed)
+loss_after = d2l.batch_loss(net, X_fixed, y_fixed, train_mode=True)
 print(f"loss on that batch after {history.steps} steps: {loss_after:.3f}")
 assert history.steps == 0 or loss_after < loss_before
 assert all(torch.isfinite(torch.tensor(history["train_loss"])))

@@ -207,13 +207,6 @@ def init_weights(net, init):
             nn.init.zeros_(layer.bias)
 
 
-def batch_loss(net, X, y):
-    """Cross-entropy of `net` on the batch (X, y), without gradients."""
-    where = next(net.parameters()).device
-    with torch.no_grad():
-        return nn.functional.cross_entropy(net(X.to(where)), y.to(where)).item()
-
-
 batch_size, lr, num_epochs = 256, 1e-2, 10
 device = d2l.try_gpu()
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=batch_size)
@@ -224,7 +217,7 @@ d2l.set_seed(0)
 classic = lenet(nn.Sigmoid, nn.AvgPool2d)
 init_weights(classic, nn.init.xavier_uniform_)
 classic_start = {name: t.clone() for name, t in classic.state_dict().items()}  # for section 4
-loss_at_start = {"classic": batch_loss(classic, X_batch, y_batch)}
+loss_at_start = {"classic": d2l.batch_loss(classic, X_batch, y_batch)}
 optimizer = torch.optim.Adam(classic.parameters(), lr=lr)
 history_classic = d2l.train_ch5(classic, train_iter, test_iter, batch_size, optimizer, device,
                                 num_epochs)
@@ -248,7 +241,7 @@ def same_in_both_modes(net, X):
 
 
 X_test_batch, _ = next(iter(test_iter))
-loss_now = batch_loss(classic, X_batch, y_batch)
+loss_now = d2l.batch_loss(classic, X_batch, y_batch)
 print(f"loss on the batch put aside: {loss_at_start['classic']:.3f} before training, "
       f"{loss_now:.3f} after {history_classic.steps} steps")
 assert history_classic.steps == 0 or loss_now < loss_at_start["classic"]
@@ -282,7 +275,7 @@ assert all(torch.equal(modern_start[name], classic_start[name]) for name in clas
 modern_shapes = d2l.layer_shapes(modern, X, verbose=False)
 assert [shape for _, shape in modern_shapes] == expected  # same shapes as the classic net
 assert d2l.num_params(modern) == sum(by_formula)  # and same parameters
-loss_at_start["modern"] = batch_loss(modern, X_batch, y_batch)
+loss_at_start["modern"] = d2l.batch_loss(modern, X_batch, y_batch)
 
 # %% [markdown]
 # From the same weights, the two nets pass back very different gradients. We put the training
@@ -342,7 +335,7 @@ history_modern = d2l.train_ch5(modern, train_iter, test_iter, batch_size, optimi
 
 # %%
 # the same checks as for the classic net
-loss_now = batch_loss(modern, X_batch, y_batch)
+loss_now = d2l.batch_loss(modern, X_batch, y_batch)
 print(f"loss on the batch put aside: {loss_at_start['modern']:.3f} before training, "
       f"{loss_now:.3f} after {history_modern.steps} steps")
 assert history_modern.steps == 0 or loss_now < loss_at_start["modern"]

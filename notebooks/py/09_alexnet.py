@@ -537,17 +537,6 @@ import math
 probe_X, probe_y = X[:32], y[:32]  # 32 training images from section 4, kept fixed
 initial_filters = net[0].weight.detach().clone()
 
-
-def probe_loss(net):
-    """Cross-entropy of `net` on the probe batch with dropout off; the net's mode is restored."""
-    was_training, where = net.training, next(net.parameters()).device
-    net.eval()
-    with torch.no_grad():
-        scores = net(probe_X.to(where))
-    net.train(was_training)
-    return nn.functional.cross_entropy(scores, probe_y.to(where)).item()
-
-
 net.eval()
 with torch.no_grad():
     features = net[:-1](probe_X)  # what reaches the output layer
@@ -569,7 +558,7 @@ optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs)
 
 # %%
-loss_after = probe_loss(net)
+loss_after = d2l.batch_loss(net, probe_X, probe_y)
 moved = ((net[0].weight.detach().cpu() - initial_filters).norm() / initial_filters.norm()).item()
 print(f"after {history.steps} steps ({history.epochs_done} of {history.epochs_planned} epochs): "
       f"probe loss {loss_before:.3f} -> {loss_after:.3f}, first-layer weights moved by "

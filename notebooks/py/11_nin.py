@@ -292,25 +292,14 @@ with torch.random.fork_rng():  # the training run below starts in the same rando
 probe_X, probe_y = probe_X[:32], probe_y[:32]
 first_conv = net[0][0].weight.detach().clone()
 
-
-def probe_loss(net):
-    """Cross-entropy of `net` on the probe batch with dropout off; the net's mode is restored."""
-    was_training, where = net.training, next(net.parameters()).device
-    net.eval()
-    with torch.no_grad():
-        scores = net(probe_X.to(where))
-    net.train(was_training)
-    return nn.functional.cross_entropy(scores, probe_y.to(where)).item()
-
-
-loss_before = probe_loss(net)
+loss_before = d2l.batch_loss(net, probe_X, probe_y)
 assert abs(loss_before - math.log(10)) < 1e-5  # all ten scores 0: uniform probabilities
 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
 # %%
-loss_after = probe_loss(net)
+loss_after = d2l.batch_loss(net, probe_X, probe_y)
 moved = ((net[0][0].weight.detach().cpu() - first_conv).norm() / first_conv.norm()).item()
 print(f"after {history.steps} steps ({history.epochs_done} of {history.epochs_planned} epochs): "
       f"probe loss {loss_before:.3f} -> {loss_after:.3f}, first convolution's weights moved by "

@@ -308,19 +308,10 @@ optimizer = torch.optim.Adam(net.parameters(), lr=lr)
 total_steps = d2l.cap_epochs(num_epochs) * len(train_iter)
 d2l.cosine_schedule(optimizer, total_steps)
 
-
-def batch_loss(model, X, y):
-    """Cross-entropy of `model` on one batch, computed where the model is (GoogLeNet has no
-    batch norm or dropout, so training and eval mode give the same value)."""
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        return nn.functional.cross_entropy(model(X.to(device)), y.to(device)).item()
-
-
 with torch.random.fork_rng():
     X_kept, y_kept = next(iter(train_iter))
 X_kept, y_kept = X_kept[:32], y_kept[:32]  # 32 images: enough, and cheap to run twice
-loss_before = batch_loss(net, X_kept, y_kept)
+loss_before = d2l.batch_loss(net, X_kept, y_kept)
 
 # %%
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
@@ -340,7 +331,7 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 # finished.
 
 # %%
-loss_after = batch_loss(net, X_kept, y_kept)
+loss_after = d2l.batch_loss(net, X_kept, y_kept)
 print(f"loss on the kept batch: {loss_before:.3f} before training, {loss_after:.3f} after "
       f"{history.steps} steps")
 if history.epochs_done:  # a few steps of an interrupted first epoch need not lower it yet

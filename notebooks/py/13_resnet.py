@@ -394,7 +394,6 @@ del probe, ref
 # of the net, so that the net's running statistics do not move.
 
 # %%
-import copy
 import math
 
 lr, num_epochs, batch_size = 0.05, 10, 128
@@ -404,20 +403,10 @@ optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=
 total_steps = d2l.cap_epochs(num_epochs) * len(train_iter)
 d2l.cosine_schedule(optimizer, total_steps)
 
-
-def batch_loss(model, X, y):
-    """Cross-entropy of `model` on one batch in training mode, on a copy of the model (so its
-    running statistics stay as they are), where the model is."""
-    probe = copy.deepcopy(model).train()
-    device = next(probe.parameters()).device
-    with torch.no_grad():
-        return nn.functional.cross_entropy(probe(X.to(device)), y.to(device)).item()
-
-
 with torch.random.fork_rng():  # the draw leaves the random state training starts from as it was
     X_kept, y_kept = next(iter(train_iter))
 X_kept, y_kept = X_kept[:32], y_kept[:32]  # 32 images: enough, and cheap to run twice
-loss_before = batch_loss(net, X_kept, y_kept)
+loss_before = d2l.batch_loss(net, X_kept, y_kept, train_mode=True)
 
 # %%
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
@@ -438,7 +427,7 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
 # is compared once at least one epoch has finished.
 
 # %%
-loss_after = batch_loss(net, X_kept, y_kept)
+loss_after = d2l.batch_loss(net, X_kept, y_kept, train_mode=True)
 print(f"loss on the kept batch: {loss_before:.3f} before training, {loss_after:.3f} after "
       f"{history.steps} steps")
 if history.epochs_done:  # a few steps of an interrupted first epoch need not lower it yet
