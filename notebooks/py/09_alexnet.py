@@ -597,7 +597,7 @@ d2l.check_accuracy(history, target=0.90);
 # |---|---|---|---|---|---|
 # | 09 | AlexNet | 224 × 224 | SGD, momentum 0.9, weight decay 0.0005 | 0.01, constant | no |
 # | 10 | VGG-11 at a quarter of its width | 224 × 224 | the same as 09 | 0.01, constant | no |
-# | 11 | NiN | 224 × 224 | the same as 09 | 0.01, constant | no |
+# | 11 | NiN | 224 × 224 | Adam | 0.001, constant | no |
 # | 12 | GoogLeNet | 96 × 96 | Adam | 0.001, cosine schedule | no |
 # | 13 | ResNet-18 | 96 × 96 | SGD, momentum 0.9, weight decay 0.0005 | 0.05, cosine schedule | yes |
 # | 14 | DenseNet | 96 × 96 | SGD, momentum 0.9, weight decay 0.0001 | 0.1, cosine schedule | yes |

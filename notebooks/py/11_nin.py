@@ -278,7 +278,7 @@ assert 1.9e6 < d2l.num_params(net) < 2.1e6  # about 2 million
 # %%
 import math
 
-lr, num_epochs, batch_size = 0.01, 10, 128
+lr, num_epochs, batch_size = 0.001, 10, 128
 train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=224)
 d2l.set_seed(0)
 net = nin()
@@ -294,7 +294,7 @@ first_conv = net[0][0].weight.detach().clone()
 
 loss_before = d2l.batch_loss(net, probe_X, probe_y)
 assert abs(loss_before - math.log(10)) < 1e-5  # all ten scores 0: uniform probabilities
-optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+optimizer = torch.optim.Adam(net.parameters(), lr=lr)
 history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.try_gpu(),
                         num_epochs)
 
