@@ -57,6 +57,10 @@ def sgd(lr: float, weight_decay: float) -> Callable[[nn.Module], torch.optim.Opt
     return lambda net: torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
 
 
+def adam(lr: float) -> Callable[[nn.Module], torch.optim.Optimizer]:
+    return lambda net: torch.optim.Adam(net.parameters(), lr=lr)
+
+
 def with_zeroed_head(ns: dict, channels: int) -> nn.Module:
     net = ns["nin"](in_channels=channels)
     zero_last_conv(net)
@@ -80,14 +84,14 @@ RUNS = [
         sgd(0.01, 5e-4), False, "cifar10", "0.777"),
     Run("vgg", "VGG-11, 1/4 width", "10_vgg", small_vgg, 224, sgd(0.01, 5e-4), False, "cifar10",
         "0.468 (small VGG; 0.546 full)"),
-    Run("nin", "NiN", "11_nin", with_zeroed_head, 224, sgd(0.01, 5e-4), False, "cifar10", "0.543"),
+    Run("nin", "NiN", "11_nin", with_zeroed_head, 224, adam(0.001), False, "cifar10", "0.543"),
     Run("googlenet", "GoogLeNet", "12_googlenet", googlenet_kaiming, 96,
-        lambda net: torch.optim.Adam(net.parameters(), lr=0.001), True, "cifar10", "0.625-0.686"),
+        adam(0.001), True, "cifar10", "0.625-0.686"),
     Run("resnet", "ResNet-18", "13_resnet", lambda ns, c: ns["resnet18"](in_channels=c), 96,
         sgd(0.05, 5e-4), True, "cifar10", "0.816"),
     Run("densenet", "DenseNet", "14_densenet", lambda ns, c: ns["densenet"](in_channels=c), 96,
         sgd(0.1, 1e-4), True, "cifar10", "0.745"),
-    Run("nin-mnist", "NiN", "11_nin", with_zeroed_head, 224, sgd(0.01, 5e-4), False, "mnist",
+    Run("nin-mnist", "NiN", "11_nin", with_zeroed_head, 224, adam(0.001), False, "mnist",
         "0.979-0.987"),
 ]
 LOADERS = {"cifar10": (d2l.load_data_cifar10, 3, "CIFAR-10"), "mnist": (d2l.load_data_mnist, 1, "MNIST")}
