@@ -484,7 +484,10 @@ assert 0.9e9 < macs < 1e9  # nearly a billion
 # AMX, CUDA GPUs that support bf16); elsewhere bf16 is emulated and slower than float32, so it
 # trains a conv net in float32, still channels-last. Its first line, "training on ...", says which
 # path runs; `precision="fp32"` gives plain float32 in the default layout.
-# `benchmarks/fast_path.py` times the paths on each chapter's net.
+# `benchmarks/fast_path.py` times the paths on each chapter's net: on two cores of an Intel Xeon
+# with AMX (native bf16) a training step of this AlexNet took 0.82 s on the fast path against
+# 2.97 s in plain float32, 3.6 times as fast; on two cores of an AMD EPYC without native bf16,
+# where only the layout changes, 8.27 s against 8.34 s (the README has both tables).
 
 # %%
 for dtype in (torch.float32, torch.bfloat16, torch.float16):
@@ -568,7 +571,7 @@ if history.steps:
     assert moved > 0  # the optimizer updated the network (it would not with lr = 0)
 if history.steps >= 100:
     assert loss_after < loss_before  # training lowered the loss on these fixed images
-d2l.check_accuracy(history, target=0.90);
+d2l.check_accuracy(history, quick=0.83, target=0.90);
 
 # %% [markdown]
 # The probe loss tells whether the training did its job, but it needs some patience: with
@@ -578,12 +581,13 @@ d2l.check_accuracy(history, target=0.90);
 # has 469), and in every run for first-layer weights that moved.
 #
 # The live plot above shows the training loss with the training and test accuracy after every
-# epoch. `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
-# that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
-# measured in that profile; the README lists them). No run of this chapter in the full profile
-# has been measured yet, so there 90 % is printed as a target, not checked; in the smoke profile
-# the accuracy is only reported.
-# Training accuracy is measured with dropout switched on, test
+# epoch. `d2l.check_accuracy` compares the final test accuracy with the floor measured for the
+# profile that runs (each floor sits a stated margin below an accuracy that
+# `benchmarks/full_results.py` measured in that profile; the README lists them). No run of this
+# chapter in the full profile has been measured yet, so there 90 % is printed as a target, not
+# checked; in the smoke profile the accuracy is only reported. The quick profile (all the data,
+# one epoch) reached 0.868 on two cores of an Intel Xeon with native bf16, in 7.7 minutes of
+# training, so its floor is 0.83. Training accuracy is measured with dropout switched on, test
 # accuracy with it off; that is one reason the test curve can lie above the training curve early
 # on.
 #
