@@ -312,7 +312,7 @@ if history.steps:
     assert moved > 0  # the optimizer updated the network (it would not with lr = 0)
 if history.steps >= 100:
     assert loss_after < loss_before  # training lowered the loss on these fixed images
-d2l.check_accuracy(history, target=0.92);
+d2l.check_accuracy(history, quick=0.84, target=0.92);
 
 # %% [markdown]
 # The curves above show the loss with the training and test accuracy per epoch.
@@ -320,7 +320,8 @@ d2l.check_accuracy(history, target=0.92);
 # that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
 # measured in that profile; the README lists them). No run of this chapter in the full profile
 # has been measured yet, so there 92 % is printed as a target, not checked; in the smoke profile
-# the accuracy is only reported.
+# the accuracy is only reported. The quick profile (all the data, one epoch) reached 0.872 on two
+# cores of an Intel Xeon with native bf16, in 13.6 minutes of training, so its floor is 0.84.
 # The accuracy is a test of this run, not a comparison with chapter 09: AlexNet and this
 # network differ in depth, width, kernel sizes and head all at once, so their accuracies would
 # not tell which of these mattered (chapter 09 lists what else differs between the recipes of
