@@ -322,15 +322,16 @@ if history.steps:
     assert moved > 0  # the optimizer updated the network (it would not with lr = 0)
 if history.steps >= 100:
     assert loss_after < loss_before  # training lowered the loss on these fixed images
-d2l.check_accuracy(history, target=0.87);
+d2l.check_accuracy(history, quick=0.78, target=0.87);
 
 # %% [markdown]
 # `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
 # that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
 # measured in that profile; the README lists them). No run of this chapter in the full profile
 # has been measured yet, so there 87 % is printed as a target, not checked; in the smoke profile
-# the accuracy is only reported. No quick-profile run of this recipe has been measured yet, so
-# there too the accuracy is reported, not checked. This accuracy does not rank NiN against
+# the accuracy is only reported. The quick profile (all the data, one epoch) reached 0.810 on two
+# cores of an Intel Xeon with native bf16, in 8.8 minutes of training, so its floor is 0.78
+# (with the SGD recipe the same epoch had reached 0.508). This accuracy does not rank NiN against
 # AlexNet or VGG: the networks differ in many ways at once, and so does the optimiser (chapter
 # 09 lists how the recipes of chapters 09 to 14 differ).
 #
