@@ -256,19 +256,20 @@ assert 1.9e6 < d2l.num_params(net) < 2.1e6  # about 2 million
 # Same data pipeline as chapters 09 and 10 (224 × 224 images, batches of 128, ten epochs), but
 # another optimiser: **Adam** (met in chapter 07) at a constant learning rate of 0.001, where 09
 # and 10 use SGD with momentum 0.9 and weight decay 0.0005 at 0.01. With that SGD recipe NiN
-# learned slowly here: one epoch of the quick profile ended at a test accuracy of 0.508 (the
-# README's run of 2026-12-04), below what softmax regression reaches in one epoch (0.79, chapter
-# 02). In the reference runs at the end of the notebook (96 × 96 inputs, the same 120 batches of
-# 128 images for every optimiser, one seed) Adam at 0.001 ended with a mean loss of 0.903 over the
-# last 20 steps and 0.672 accuracy on held-out training images, SGD at 0.01 with 1.510 and 0.450.
-# Adam at half the rate, 0.0005, came close (0.952 and 0.666), at twice the rate it was slower
-# (1.378 and 0.397), and SGD at five times the rate, 0.05, did worse than at 0.01 (1.922 and
-# 0.228). Why Adam helps is not tested here; a likely reason: Adam divides each weight's step by a
-# running root-mean-square of that weight's gradients, so while a weight's gradient keeps its sign
-# its step is about the learning rate, however small the gradient is; with PyTorch's defaults
-# ($\beta_1=0.9$, $\beta_2=0.999$) no step is larger than about 3.2 times the learning rate
-# (Kingma and Ba, 2015, section 2.1). SGD's steps are proportional to the gradients, and NiN has
-# no batch norm (chapter 07) to keep their scale even from layer to layer.
+# learned slowly: one epoch of the quick profile ended at a test accuracy of 0.508 (the
+# README's run of 2026-12-04, on two cores of an AMD EPYC in float32), below what softmax
+# regression reaches in one epoch (0.79, chapter 02). In the reference runs at the end of the
+# notebook (96 × 96 inputs, the same 120 batches of 128 images for every optimiser, one seed) Adam
+# at 0.001 ended with a mean loss of 0.903 over the last 20 steps and 0.672 accuracy on held-out
+# training images, SGD at 0.01 with 1.510 and 0.450. Adam at half the rate, 0.0005, came close
+# (0.952 and 0.666), at twice the rate it was slower (1.378 and 0.397), and SGD at five times the
+# rate, 0.05, did worse than at 0.01 (1.922 and 0.228). Why Adam helps is not tested here; a
+# likely reason: Adam divides each weight's step by a running root-mean-square of that weight's
+# gradients, so while a weight's gradient keeps its sign its step is about the learning rate,
+# however small the gradient is; with PyTorch's defaults ($\beta_1=0.9$, $\beta_2=0.999$) no step
+# is larger than about 3.2 times the learning rate (Kingma and Ba, 2015, section 2.1). SGD's steps
+# are proportional to the gradients, and NiN has no batch norm (chapter 07) to keep their scale
+# even from layer to layer.
 #
 # At the start, NiN's loss sits near $\ln 10 \approx 2.303$, the loss of uniform guesses, and
 # without batch normalisation it can stay there for a while. We start the **last 1 × 1 convolution
@@ -327,13 +328,13 @@ d2l.check_accuracy(history, quick=0.78, target=0.87);
 # %% [markdown]
 # `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
 # that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
-# measured in that profile; the README lists them). No run of this chapter in the full profile
-# has been measured yet, so there 87 % is printed as a target, not checked; in the smoke profile
-# the accuracy is only reported. The quick profile (all the data, one epoch) reached 0.810 on two
-# cores of an Intel Xeon with native bf16, in 8.8 minutes of training, so its floor is 0.78
-# (with the SGD recipe the same epoch had reached 0.508). This accuracy does not rank NiN against
-# AlexNet or VGG: the networks differ in many ways at once, and so does the optimiser (chapter
-# 09 lists how the recipes of chapters 09 to 14 differ).
+# measured in that profile; the README lists them). No run of this chapter in the full profile has
+# been measured yet, so there 87 % is printed as a target, not checked; in the smoke profile the
+# accuracy is only reported. The quick profile (all the data, one epoch) reached 0.810 on two
+# cores of an Intel Xeon with native bf16, in 8.8 minutes of training, so its floor is 0.78 (with
+# the SGD recipe, on two cores of an AMD EPYC in float32, the same epoch had reached 0.508). This
+# accuracy does not rank NiN against AlexNet or VGG: the networks differ in many ways at once, and
+# so does the optimiser (chapter 09 lists how the recipes of chapters 09 to 14 differ).
 #
 # ## Summary
 #
