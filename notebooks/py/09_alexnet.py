@@ -608,9 +608,10 @@ d2l.check_accuracy(history, quick=0.83, target=0.90);
 #
 # All train ten epochs in the full profile on batches of 128, but the resolution, the optimiser,
 # the learning rate and its schedule, and batch normalisation change from row to row, several at
-# once. On top of that, the full-profile figures are targets that no run has measured yet; a
-# quick-profile floor comes from a single epoch (it rewards a recipe that learns fast at the
-# start, not the one that ends best) and sits 0.03 below one measured run from one seed. A fair
+# once. On top of that, the full-profile figures of 09 to 13 are targets that no run has
+# measured yet (14's was measured on a CPU); a quick-profile floor comes from a single epoch (it
+# rewards a recipe that learns fast at the start, not the one that ends best) and sits 0.03
+# below the lowest of at most two measured runs from one seed. A fair
 # comparison of two networks would train both on the same data, at the same resolution, with
 # the same recipe and budget, over several seeds.
 #
