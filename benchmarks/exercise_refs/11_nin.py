@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chapter_nets import chapter_net  # noqa: E402
 
 import d2lmini as d2l  # noqa: E402
+from _common import train_steps  # noqa: E402  (benchmarks/exercise_refs/_common.py)
 
 STEPS, BLOCK, BATCH, SIDE = 120, 20, 128, 96
 OPTIMISERS = {
@@ -57,15 +58,10 @@ def build(zero_start: bool, last_relu: bool) -> nn.Sequential:
 
 def run(name: str, net: nn.Module, optimizer: torch.optim.Optimizer, batches: list,
         validation: d2l.InMemoryLoader) -> None:
-    start, losses = time.perf_counter(), []
-    net.train()
-    for X, y in batches:
-        loss = nn.functional.cross_entropy(net(X), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    blocks = [sum(losses[i:i + BLOCK]) / len(losses[i:i + BLOCK]) for i in range(0, STEPS, BLOCK)]
+    start = time.perf_counter()
+    losses = train_steps(net, optimizer, batches)
+    blocks = [sum(losses[i:i + BLOCK]) / len(losses[i:i + BLOCK])
+              for i in range(0, len(losses), BLOCK)]
     accuracy = d2l.evaluate_accuracy(validation, net, precision="fp32")
     print(f"| {name} | " + " | ".join(f"{b:.3f}" for b in blocks)
           + f" | {accuracy:.3f} | {time.perf_counter() - start:.0f} s |", flush=True)
