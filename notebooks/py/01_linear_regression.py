@@ -6,6 +6,7 @@
 # * make a data set whose true parameters you know, so you can tell whether training worked;
 # * write the whole pipeline by hand: a minibatch reader, the model, the loss and stochastic
 #   gradient descent (SGD);
+# * see why the squared error is the loss to use when the noise is Gaussian (maximum likelihood);
 # * write it again in a few lines with `torch.nn` and `torch.optim`;
 # * learn why parameter updates happen inside `torch.no_grad()`, and what `param.data` was for.
 #
@@ -72,14 +73,26 @@ assert abs(slope - true_w[1]) < 0.3
 # SGD looks at a small random batch of examples at a time. `d2l.data_iter(batch_size, features,
 # labels)` shuffles the indices once per pass and yields consecutive slices of them, so every
 # example is used exactly once per epoch and the last batch may be shorter.
+#
+# Counting the examples of a pass would not prove "exactly once": a reader that draws its batches
+# *with* replacement also yields 1000 examples per pass, but repeats some and never shows others
+# (on average only $1 - (1 - 1/1000)^{1000} \approx 63\,\%$ of them). So we hand `data_iter` the
+# example numbers $0, \dots, 999$ as features and look at what comes out: sorted, one pass must
+# give back exactly those numbers, and a second pass must come in another order.
 
 # %%
 batch_size = 10
 X, y = next(iter(d2l.data_iter(batch_size, features, labels)))
 print(X.shape, y.shape)
 assert X.shape == (batch_size, 2) and y.shape == (batch_size, 1)
-epoch_sizes = [len(yb) for _, yb in d2l.data_iter(64, features, labels)]
-assert sum(epoch_sizes) == 1000 and epoch_sizes[-1] == 1000 % 64
+ids = torch.arange(len(features))
+passes = [[Xb for Xb, _ in d2l.data_iter(64, ids, ids)] for _ in range(2)]
+sizes = [len(Xb) for Xb in passes[0]]
+print("batch sizes of one pass:", sizes)
+first, second = torch.cat(passes[0]), torch.cat(passes[1])
+assert torch.equal(first.sort().values, ids), "every example exactly once per pass"
+assert not torch.equal(first, second), "every pass in a new order"
+assert sizes == [64] * (len(ids) // 64) + [len(ids) % 64], "only the last batch is short"
 
 # %% [markdown]
 # ## Model, loss and optimizer from scratch
@@ -122,8 +135,8 @@ torch.testing.assert_close(b.grad, residual.sum().reshape(1))
 w_before = w.detach().clone()
 d2l.sgd([w, b], 0.03, batch_size)
 torch.testing.assert_close(w.detach(), w_before - 0.03 * (X.T @ residual) / batch_size)
-w.grad.zero_()
-b.grad.zero_()
+for param in (w, b):
+    param.grad.zero_()  # start the training below from zero gradients
 
 # %% [markdown]
 # Training repeats four steps for every minibatch: predict, measure the loss, backpropagate,
@@ -158,6 +171,53 @@ w_error = true_w - w.detach().reshape(true_w.shape)
 b_error = true_b - b.item()
 print("error in w:", w_error, " error in b:", b_error)
 assert w_error.abs().max() < 0.01 and abs(b_error) < 0.01
+
+# %% [markdown]
+# ## Why the squared error: maximum likelihood
+#
+# The squared loss is more than a convenient choice. Suppose the model is right up to Gaussian
+# noise, as our data were made: $y = \mathbf{w}^\top\mathbf{x} + b + \epsilon$ with
+# $\epsilon \sim \mathcal{N}(0, \sigma^2)$. Then, given $\mathbf{x}$, the label has the density
+#
+# $$p(y \mid \mathbf{x}) = \frac{1}{\sqrt{2\pi\sigma^2}}
+#   \exp\Big(-\frac{(y - \hat{y})^2}{2\sigma^2}\Big), \qquad \hat{y} = \mathbf{w}^\top\mathbf{x} + b.$$
+#
+# The examples are drawn independently, so the density of all $n$ labels is the product of these,
+# the *likelihood* of $(\mathbf{w}, b)$. Its negative logarithm turns the product into a sum:
+#
+# $$-\log \prod_{i=1}^n p\big(y^{(i)} \mid \mathbf{x}^{(i)}\big)
+#   = \frac{n}{2}\log(2\pi\sigma^2) + \frac{1}{\sigma^2}\sum_{i=1}^n \tfrac12\big(\hat{y}^{(i)} - y^{(i)}\big)^2 .$$
+#
+# For a fixed $\sigma$ the first term does not depend on $\mathbf{w}$ or $b$, and the second is our
+# summed loss times the positive number $1/\sigma^2$. So the parameters with the smallest squared
+# loss are exactly those under which the observed labels are most probable: least squares *is*
+# maximum likelihood under Gaussian noise, whatever $\sigma$ is (chapter 02 reads the cross-entropy
+# the same way). Another noise model gives another loss; noise with density proportional to
+# $e^{-|\epsilon|/s}$ (Laplace) gives the absolute error $|\hat{y} - y|$.
+#
+# A check of the identity with PyTorch's own Gaussian, `torch.distributions.Normal`, for the
+# trained model and for the least-squares fit, at the true noise level $\sigma = 0.01$ (in float64,
+# so that the sum of a thousand log-densities is exact to far more digits than we compare):
+
+# %%
+import math
+
+sigma, n = 0.01, len(labels)
+
+
+def neg_log_likelihood(y_hat):
+    """-log of the Gaussian density of all the labels, each centred on its prediction."""
+    return -torch.distributions.Normal(y_hat.double(), sigma).log_prob(labels.double()).sum()
+
+
+with torch.no_grad():
+    y_hat_sgd, y_hat_best = d2l.linreg(features, w, b), X1 @ best
+for name, y_hat in (("trained by SGD", y_hat_sgd), ("least squares", y_hat_best)):
+    nll = neg_log_likelihood(y_hat)
+    summed_loss = d2l.squared_loss(y_hat.double(), labels.double()).sum()
+    print(f"{name:>14}: summed loss {summed_loss:.5f}, negative log-likelihood {nll:.2f}")
+    torch.testing.assert_close(nll, n / 2 * math.log(2 * math.pi * sigma**2) + summed_loss / sigma**2)
+assert neg_log_likelihood(y_hat_best) <= neg_log_likelihood(y_hat_sgd)  # smallest loss, likeliest
 
 # %% [markdown]
 # ## The concise version
@@ -396,7 +456,8 @@ print("layer.weight now has shape", tuple(layer.weight.shape), "and layer.bias",
 # %% [markdown]
 # ## Summary
 #
-# * Linear regression is a one-layer network trained by minimizing the squared error.
+# * Linear regression is a one-layer network trained by minimizing the squared error, which is
+#   maximum likelihood when the labels carry Gaussian noise.
 # * Minibatch SGD needs four pieces: batches, a model, a loss and an update rule; autograd supplies
 #   the gradients.
 # * `d2l.sgd` expects the gradient of the *summed* batch loss; `nn.MSELoss` and most `torch.nn`

@@ -1,0 +1,130 @@
+"""The checks of chapters 01-05 that issue 27 found unable to fail, rewritten so that they can:
+each test runs a cell of the chapter's twin (the code the notebook runs, read from
+`notebooks/py/`) on a concrete counterexample, or with one line of the cell changed into the
+mistake it guards against, and shows that the cell's own assert rejects it. The unchanged cell
+passes on the same inputs, so the test fails if the check is weakened or the cell drifts."""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import types
+from pathlib import Path
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+import d2lmini as d2l  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TWINS = ROOT / "notebooks" / "py"
+
+
+def code_cells(stem: str) -> list[str]:
+    """The code cells of a chapter's py:percent twin, in order (markdown cells left out)."""
+    text = (TWINS / f"{stem}.py").read_text()
+    cells = re.split(r"^# %%.*$", text, flags=re.M)
+    headers = re.findall(r"^# %%.*$", text, flags=re.M)
+    return [body for header, body in zip(headers, cells[1:]) if "[markdown]" not in header]
+
+
+def cell_with(stem: str, marker: str) -> str:
+    """The one code cell of the twin that contains `marker`."""
+    found = [cell for cell in code_cells(stem) if marker in cell]
+    assert len(found) == 1, f"{stem}: {len(found)} code cells contain {marker!r}"
+    return found[0]
+
+
+def mutated(source: str, old: str, new: str) -> str:
+    """`source` with the one occurrence of `old` replaced: the mistake a check must catch."""
+    assert source.count(old) == 1, f"expected {old!r} once in the cell"
+    return source.replace(old, new)
+
+
+def run(source: str, namespace: dict) -> dict:
+    exec(compile(source, "<twin cell>", "exec"), namespace)
+    return namespace
+
+
+def prefix_namespace(stem: str, marker: str) -> dict:
+    """The namespace after running every code cell of the twin before the one holding `marker`
+    (smoke profile: the tests run in it)."""
+    cells = code_cells(stem)
+    index = next(i for i, cell in enumerate(cells) if marker in cell)
+    namespace: dict = {"__name__": "__twin__"}
+    d2l.set_seed(0)
+    for cell in cells[:index]:
+        run(cell, namespace)
+    return namespace
+
+
+# --- 01: every example exactly once per pass, and the squared loss as maximum likelihood ---
+
+READER_CHECK = "ids = torch.arange(len(features))"
+
+
+def reader_namespace(data_iter) -> dict:
+    features, labels = d2l.synthetic_data(torch.tensor([2.0, -3.4]), 4.2, 1000)
+    return {"torch": torch, "d2l": types.SimpleNamespace(data_iter=data_iter),
+            "features": features, "labels": labels}
+
+
+def with_replacement(batch_size, features, labels):
+    """The counterexample of issue 27: the right number of examples per pass, drawn with
+    replacement, so some come twice and about 37 % never."""
+    for start in range(0, len(features), batch_size):
+        idx = torch.randint(len(features), (min(batch_size, len(features) - start),))
+        yield features[idx], labels[idx]
+
+
+def same_order_every_pass(batch_size, features, labels):
+    """Each example once per pass, but one fixed shuffle: every epoch sees the same batches."""
+    order = torch.randperm(len(features), generator=torch.Generator().manual_seed(0))
+    for start in range(0, len(features), batch_size):
+        idx = order[start:start + batch_size]
+        yield features[idx], labels[idx]
+
+
+def test_01_reader_check_passes_for_data_iter():
+    run(cell_with("01_linear_regression", READER_CHECK), reader_namespace(d2l.data_iter))
+
+
+def test_01_reader_check_rejects_sampling_with_replacement():
+    ns = reader_namespace(with_replacement)
+    seen = torch.cat([X for X, _ in with_replacement(64, torch.arange(1000), torch.arange(1000))])
+    assert len(seen) == 1000 and len(seen.unique()) < 700  # the count alone would pass it
+    with pytest.raises(AssertionError, match="exactly once"):
+        run(cell_with("01_linear_regression", READER_CHECK), ns)
+
+
+def test_01_reader_check_rejects_a_reader_that_never_reshuffles():
+    with pytest.raises(AssertionError, match="new order"):
+        run(cell_with("01_linear_regression", READER_CHECK), reader_namespace(same_order_every_pass))
+
+
+ML_CHECK = "def neg_log_likelihood(y_hat):"
+
+
+@pytest.fixture(scope="module")
+def ch01_before_ml():
+    return prefix_namespace("01_linear_regression", ML_CHECK)
+
+
+def test_01_maximum_likelihood_identity_holds(ch01_before_ml):
+    run(cell_with("01_linear_regression", ML_CHECK), dict(ch01_before_ml))
+
+
+@pytest.mark.parametrize("old, new", [
+    # the un-halved squared error: the identity needs the factor 1/2 of our loss
+    ("summed_loss = d2l.squared_loss(", "summed_loss = 2 * d2l.squared_loss("),
+    # the wrong noise level in the density: the constant and the scale both change
+    ("Normal(y_hat.double(), sigma)", "Normal(y_hat.double(), 2 * sigma)"),
+])
+def test_01_maximum_likelihood_check_rejects_a_wrong_identity(ch01_before_ml, old, new):
+    source = mutated(cell_with("01_linear_regression", ML_CHECK), old, new)
+    with pytest.raises(AssertionError):
+        run(source, dict(ch01_before_ml))
