@@ -128,3 +128,37 @@ def test_01_maximum_likelihood_check_rejects_a_wrong_identity(ch01_before_ml, ol
     source = mutated(cell_with("01_linear_regression", ML_CHECK), old, new)
     with pytest.raises(AssertionError):
         run(source, dict(ch01_before_ml))
+
+
+# --- 03: the scratch ReLU has the slope at 0 that the hand-written backpropagation assumes ---
+
+RELU_CELL = "def relu(Z):"
+
+
+@pytest.fixture(scope="module")
+def ch03_before_relu():
+    return prefix_namespace("03_mlp", RELU_CELL)
+
+
+def test_03_scratch_relu_check_passes(ch03_before_relu):
+    run(cell_with("03_mlp", RELU_CELL), dict(ch03_before_relu))
+
+
+def test_03_scratch_relu_check_rejects_torch_maximum(ch03_before_relu):
+    """The chapter's former ReLU: the same values, but autograd's slope at 0 is 1/2, not the 0
+    of the mask [Z > 0] that section 6 and exercise 3 use."""
+    source = mutated(cell_with("03_mlp", RELU_CELL), "torch.clamp(Z, min=0)",
+                     "torch.maximum(Z, torch.zeros_like(Z))")
+    with pytest.raises(AssertionError):
+        run(source, dict(ch03_before_relu))
+
+
+def test_03_the_slope_at_0_of_each_way_to_write_relu():
+    """What section 2 prints and asserts, on the library itself."""
+    z = torch.tensor([-1.0, 0.0, 1.0], requires_grad=True)
+    slopes = {}
+    for name, f in {"relu": torch.relu, "clamp": lambda t: torch.clamp(t, min=0),
+                    "maximum": lambda t: torch.maximum(t, torch.zeros_like(t))}.items():
+        (grad,) = torch.autograd.grad(f(z).sum(), z)
+        slopes[name] = grad.tolist()
+    assert slopes == {"relu": [0, 0, 1], "clamp": [0, 0, 1], "maximum": [0, 0.5, 1]}

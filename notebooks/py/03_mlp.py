@@ -11,7 +11,7 @@
 # - ReLU, leaky ReLU, sigmoid and tanh, with their derivatives computed by autograd and checked
 #   against the closed forms;
 # - what a *dead* ReLU unit is, how to recognise one, how a too-large step creates many, and
-#   which activations can revive one;
+#   which activations still pass a gradient back to one;
 # - how to choose an activation function;
 # - an MLP with one hidden layer of 256 units, from scratch and with `nn.Sequential`;
 # - backpropagation through that MLP by hand, checked against autograd.
@@ -78,9 +78,14 @@ print("two linear layers == one linear layer with W of shape", tuple(W.shape))
 # | sigmoid | $\dfrac{1}{1+e^{-z}}$ | $\sigma(z)\,(1-\sigma(z))$ |
 # | tanh | $\dfrac{1-e^{-2z}}{1+e^{-2z}}$ | $1-\tanh^2(z)$ |
 #
-# (ReLU has no derivative at exactly $z=0$; PyTorch uses 0 there.) Rather than coding the
-# derivatives, we let autograd compute them: each activation acts entry by entry, so the
-# gradient of $\sum_i \sigma(z_i)$ with respect to $z_i$ is exactly $\sigma'(z_i)$.
+# ReLU has no derivative at exactly $z=0$: its slope is 0 just left of it and 1 just right. Any
+# number in $[0, 1]$ is a valid *subgradient* there, and an implementation has to pick one.
+# `torch.relu` (and `torch.clamp(z, min=0)`) use 0, as do the table, the backpropagation by hand
+# of section 6 and exercise 3. The same function written as `torch.maximum(z, 0)` gets another
+# one: where its two arguments are equal, autograd gives each of them half of the gradient, so
+# the slope at 0 comes out as $1/2$ (checked below). Rather than coding the derivatives, we let
+# autograd compute them: each activation acts entry by entry, so the gradient of
+# $\sum_i \sigma(z_i)$ with respect to $z_i$ is exactly $\sigma'(z_i)$.
 
 # %%
 z = (torch.arange(-100, 101) / 20).requires_grad_()  # -5 to 5 in steps of 0.05, with z = 0 exactly
@@ -130,6 +135,20 @@ torch.testing.assert_close(t, 2 * torch.sigmoid(2 * zd) - 1)  # tanh is a rescal
 print(f"sigmoid'(0) = {slopes['sigmoid'][i0]:.4f}, tanh'(0) = {slopes['tanh'][i0]:.4f}, "
       f"sigmoid'(5) = {slopes['sigmoid'][-1]:.4f}")
 assert slopes["sigmoid"][-1] < 0.01 and slopes["sigmoid"][0] < 0.01  # nearly flat at |z| = 5
+
+# the slope at exactly z = 0 depends on how max(z, 0) is written
+ways_to_write_relu = {
+    "torch.relu(z)": torch.relu,
+    "torch.clamp(z, min=0)": lambda t: torch.clamp(t, min=0),
+    "torch.maximum(z, 0)": lambda t: torch.maximum(t, torch.zeros_like(t)),
+}
+slope_at_0 = {}
+for name, f in ways_to_write_relu.items():
+    (grad,) = torch.autograd.grad(f(z).sum(), z)
+    slope_at_0[name] = grad[i0].item()
+print("autograd's slope at z = 0:", slope_at_0)
+assert slope_at_0["torch.relu(z)"] == slope_at_0["torch.clamp(z, min=0)"] == 0
+assert slope_at_0["torch.maximum(z, 0)"] == 0.5
 
 # %% [markdown]
 # What the pictures say:
@@ -234,8 +253,10 @@ assert after - before >= 8  # a huge one kills at least an eighth of the layer a
 # %% [markdown]
 # Both conditions, a first-layer unit and plain SGD, matter. A unit of a *deeper* layer reads
 # the outputs of the layer below instead of fixed pictures; those change as the lower layer
-# learns, and its pre-activation can turn positive again. An optimizer with momentum (or Adam)
-# keeps moving a parameter for a while on its past gradients, even when the current one is 0.
+# learns, and its pre-activation can turn positive again. And an optimizer with *momentum*, which
+# steps along an exponentially decaying sum of the past gradients instead of the current
+# gradient alone (chapter 15, on optimization algorithms, derives it), or Adam (chapter 06),
+# keeps moving a parameter for a while even when its current gradient is 0.
 #
 # Remedies: keep the learning rate sensible, initialize carefully (chapter 05), or use an
 # activation whose slope never vanishes on the negative side. GELU and ELU are often listed here
@@ -277,8 +298,8 @@ torch.testing.assert_close(largest_slope["PReLU"], 0.25)
 #   build sigmoid and tanh stacks on purpose, to measure how signals and gradients change
 #   through them.
 # - **Many dead units:** try leaky ReLU or PReLU, whose negative slope never vanishes. GELU
-#   (`nn.GELU`, common in transformers) and ELU are smooth near 0 but, as measured above, do not
-#   revive a unit pushed far below zero.
+#   (`nn.GELU`, common in transformers) and ELU are smooth near 0 but, as measured above, pass
+#   no gradient, or almost none, to a unit pushed far below zero.
 # - **Sigmoid** belongs where a number must be a probability or a gate in $(0, 1)$: the output of
 #   a binary classifier, the gates of an LSTM. Deep stacks of sigmoid hidden layers train poorly.
 # - **Tanh** is the zero-centred choice for bounded hidden states, e.g. in recurrent networks.
@@ -302,8 +323,8 @@ params = [W1, b1, W2, b2]
 
 
 def relu(Z):
-    """Entry-wise max(z, 0)."""
-    return torch.maximum(Z, torch.zeros_like(Z))
+    """Entry-wise max(z, 0), with slope 0 at z = 0 under autograd, like torch.relu (section 2)."""
+    return torch.clamp(Z, min=0)
 
 
 def net(X):
@@ -313,6 +334,8 @@ def net(X):
 
 
 torch.testing.assert_close(relu(zd), torch.relu(zd))
+(relu_slope,) = torch.autograd.grad(relu(z).sum(), z)
+assert torch.equal(relu_slope, (zd > 0).float())  # 0 at z = 0: the mask [Z > 0] of section 6
 assert net(X).shape == (len(X), num_outputs)
 print("parameters:", sum(p.numel() for p in params), "=", [tuple(p.shape) for p in params])
 assert sum(p.numel() for p in params) == 784 * 256 + 256 + 256 * 10 + 10 == 203_530
@@ -350,7 +373,7 @@ print(f"training loss before {loss_before:.4f}, after {loss_after:.4f} "
       f"(SGD steps taken: {history.steps})")
 if not history.interrupted:  # a run stopped with Ctrl-C may not have taken a step yet
     assert loss_after < loss_before
-acc_scratch = d2l.check_accuracy(history, 0.86, quick=0.70)
+acc_scratch = d2l.check_accuracy(history, 0.83, quick=0.70)
 X_test = torch.cat([Xb for Xb, _ in test_iter]).reshape(-1, num_inputs)
 with torch.no_grad():
     fires = relu(X_test @ W1 + b1) > 0
@@ -468,14 +491,14 @@ print(f"training loss before {loss_concise_before:.4f}, after {loss_concise_afte
       f"(SGD steps taken: {history_concise.steps})")
 if not history_concise.interrupted:
     assert loss_concise_after < loss_concise_before
-acc_concise = d2l.check_accuracy(history_concise, 0.86, quick=0.70)
+acc_concise = d2l.check_accuracy(history_concise, 0.83, quick=0.70)
 print(f"final test accuracy: scratch {acc_scratch:.3f} / concise {acc_concise:.3f}")
 
 # %% [markdown]
 # The MLP has 784·256 + 256 + 256·10 + 10 = 203 530 parameters against softmax regression's 7 850.
-# In the full profile it must clear a test-accuracy floor of 86 %, where chapter 02's softmax
-# regression had to clear 83 % (the README lists the measured full runs: about 87 % against
-# 83.5 %). The two chapters also differ in learning rate (0.2 here, 0.1 there), so this is not a
+# In the full profile it must clear a test-accuracy floor of 83 %, where chapter 02's softmax
+# regression has a floor of 80 % (each floor sits 0.03 below the chapter's measured full run,
+# rounded down; the README lists the runs: about 87 % against 83.5 %). The two chapters also differ in learning rate (0.2 here, 0.1 there), so this is not a
 # one-change comparison. Compare as well the last epoch's training and test accuracy: in the full
 # runs the MLP fits its training pictures better than the test pictures (README, scratch run: 0.899 against
 # 0.868), a gap that is the subject of chapter 04.
@@ -486,8 +509,9 @@ print(f"final test accuracy: scratch {acc_scratch:.3f} / concise {acc_concise:.3
 #   (slope $\le 1$) differ most in their derivatives; autograd reproduces the closed forms.
 # - A first-layer ReLU unit whose pre-activation is negative for every training input gets zero
 #   gradient and, under plain SGD, never recovers (a deeper unit can, once the layer below moves);
-#   one overly large step can kill many units. Leaky ReLU and PReLU revive such a unit; GELU and
-#   ELU, flat far below zero, do not.
+#   one overly large step can kill many units. Leaky ReLU and PReLU still pass such a unit a
+#   gradient (we measured their slope there, $\alpha$, not a unit coming back to life); GELU and
+#   ELU, flat far below zero, pass none or almost none.
 # - Default to ReLU in hidden layers; reach for leaky ReLU or PReLU against dead units; keep
 #   sigmoid for probabilities and gates.
 # - Backpropagation is the chain rule applied layer by layer from the loss back:
