@@ -393,7 +393,8 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
     if run < num_epochs:
         print(f"({current_profile().name} profile: {run} of {num_epochs} epochs)")
     history = History(run)
-    saver = None if checkpoint is None else Checkpoint(checkpoint, net, optimizer, params, run)
+    saver = None if checkpoint is None else Checkpoint(checkpoint, net, optimizer, params, run,
+                                                       train_iter=train_iter)
     resumed = saver.load() if saver is not None else None
     first = 1
     if resumed is not None:

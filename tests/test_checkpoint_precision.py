@@ -126,31 +126,190 @@ def test_a_scratch_model_with_params_is_checkpointed_too(tmp_path):
     torch.testing.assert_close(W2, W)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda: (nn.Linear(2, 4), None), r"weight is \(3, 2\) in the file and \(4, 2\) in the net"),
-    (lambda: (nn.Sequential(nn.Linear(2, 3)), None), "it holds a Linear, the net is a Sequential"),
-    ("adam", "it was trained with SGD, this run uses Adam"),
-    ("epochs", "it was a run of 2 epochs, this one has 3"),
-    ("schedule", "a schedule is attached to this optimizer but not to the saved one"),
-])
-def test_a_checkpoint_of_another_run_is_refused_naming_the_file(tmp_path, change, message):
-    data, path = blobs(), tmp_path / "c.pt"
-    net, opt = tiny_net_and_optimizer()
-    d2l.train_ch5(net, data, data, 16, opt, "cpu", 2, checkpoint=path)
-    net, opt = tiny_net_and_optimizer()
-    epochs = 2
-    if change == "adam":
-        opt = torch.optim.Adam(net.parameters())
-    elif change == "epochs":
-        epochs = 3
-    elif change == "schedule":
-        d2l.cosine_schedule(opt, 10)
-    elif callable(change):
-        net = change()[0]
-        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+def dropout_net(p=0.5):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 3), nn.Dropout(p))
+
+
+def train_with(path, net=None, opt=None, epochs=2, schedule=None, data=None, lr=0.1):
+    """One train_ch5 run of a small net on the blobs, checkpointed at `path`."""
+    net = dropout_net() if net is None else net
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9) if opt is None else opt
+    if schedule is not None:
+        d2l.cosine_schedule(opt, schedule)
+    return d2l.train_ch5(net, blobs() if data is None else data, blobs(), 16, opt, "cpu", epochs,
+                         checkpoint=path)
+
+
+# Each change makes another run of the same code; its checkpoint is refused, naming the field.
+# The first run is train_with(path, schedule=6) under the smoke profile (where train_ch5 caps the
+# run at one epoch, as in quick).
+MISMATCHES = {
+    "profile": (dict(profile="quick"), r"profile: was 'smoke', now 'quick'"),
+    "lr": (dict(lr=0.5), r"lr \(param group 0\): was 0\.1, now 0\.5"),
+    "momentum": (dict(opt="nesterov"), r"nesterov \(param group 0\): was False, now True"),
+    "dropout": (dict(net=lambda: dropout_net(0.0)),
+                r"net: was `\(1\): Dropout\(p=0\.5, inplace=False\)`, now `\(1\): Dropout\(p=0\.0, "),
+    "width": (dict(net=lambda: nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.5))),
+              r"net: was `\(0\): Linear\(in_features=2, out_features=3, bias=True\)`, now "
+              r"`\(0\): Linear\(in_features=2, out_features=4"),
+    "schedule length": (dict(schedule=12),
+                        r"schedule: was '[^']*\(total_steps=6\)', now '[^']*\(total_steps=12\)'"),
+    "no schedule": (dict(schedule=None), r"schedule: was '[^']*\(total_steps=6\)', now none"),
+    "data size": (dict(data=blobs()[:2]), r"training batches: was 3, now 2"),
+    "batch size": (dict(data=[(X[:8], y[:8]) for X, y in blobs()]), r"batch size: was 16, now 8"),
+    # smoke caps 2 and 3 epochs alike at one: the same run, which resumes
+    "epochs capped alike": (dict(epochs=3), None),
+    "optimizer": (dict(opt="adam"), r"optimizer: was 'SGD', now 'Adam'"),
+}
+
+
+@pytest.mark.parametrize("change", list(MISMATCHES))
+def test_a_checkpoint_of_another_run_is_refused_naming_the_file_and_each_field(
+        tmp_path, monkeypatch, change):
+    path = tmp_path / "c.pt"
+    monkeypatch.setenv("D2LMINI_PROFILE", "smoke")
+    first = train_with(path, schedule=6)
+    kwargs, message = MISMATCHES[change]
+    kwargs = dict(kwargs)
+    monkeypatch.setenv("D2LMINI_PROFILE", kwargs.pop("profile", "smoke"))
+    kwargs.setdefault("schedule", 6)
+    if callable(kwargs.get("net")):
+        kwargs["net"] = kwargs["net"]()
+    if kwargs.get("opt") in ("adam", "nesterov"):
+        net = kwargs.setdefault("net", dropout_net())
+        kwargs["opt"] = (torch.optim.Adam(net.parameters(), lr=0.1) if kwargs["opt"] == "adam" else
+                         torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True))
+    if message is None:
+        assert dict(train_with(path, **kwargs)) == dict(first)
+        return
     with pytest.raises(d2l.CheckpointMismatch, match=message) as info:
-        d2l.train_ch5(net, data, data, 16, opt, "cpu", epochs, checkpoint=path)
-    assert str(path) in str(info.value)
+        train_with(path, **kwargs)
+    text = str(info.value)
+    assert text.startswith(f"checkpoint {path} belongs to another run")
+    assert "pass another checkpoint= path" in text and f"delete {path} to start it over" in text
+    assert len(text.splitlines()) == 3, text  # one field differs, one line names it
+
+
+def test_a_run_of_another_length_is_refused(tmp_path):
+    path = tmp_path / "c.pt"
+    train_with(path, epochs=2)  # the full profile (this file's fixture): no cap
+    with pytest.raises(d2l.CheckpointMismatch, match=r"\n  epochs: was 2, now 3\n"):
+        train_with(path, epochs=3)
+
+
+def test_every_differing_field_is_named_on_its_own_line(tmp_path, monkeypatch):
+    path = tmp_path / "c.pt"
+    monkeypatch.setenv("D2LMINI_PROFILE", "smoke")
+    train_with(path, schedule=6)
+    monkeypatch.setenv("D2LMINI_PROFILE", "quick")
+    with pytest.raises(d2l.CheckpointMismatch) as info:
+        train_with(path, net=dropout_net(0.1), lr=0.05, schedule=469)
+    fields = [line.split(":")[0].strip() for line in str(info.value).splitlines()[1:-1]]
+    assert fields == ["profile", "net", "lr (param group 0)", "schedule"]
+
+
+def test_the_same_run_resumes_after_its_schedule_moved_the_lr(tmp_path):
+    """A scheduled run's lr changes as it trains: the record holds the lr it started from, so
+    running the cell again with the same optimizer, after an interrupt, resumes."""
+    path = tmp_path / "c.pt"
+    net = dropout_net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    d2l.cosine_schedule(opt, 9)
+    d2l.train_ch5(net, InterruptAt(blobs(), 2), blobs(), 16, opt, "cpu", 3, checkpoint=path)
+    assert opt.param_groups[0]["lr"] < 0.1  # the schedule moved it
+    history = d2l.train_ch5(net, InterruptAt(blobs(), 0), blobs(), 16, opt, "cpu", 3, checkpoint=path)
+    assert history.epochs_done == 3 and history.steps == 9
+
+
+def test_a_learners_own_net_and_optimizer_need_nothing_extra(tmp_path):
+    class Mine(nn.Module):
+        def __init__(self, width):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(2, width))  # a shape the repr does not show
+
+        def forward(self, X):
+            return X @ self.w
+
+    path = tmp_path / "mine.pt"
+    net = Mine(3)
+    d2l.train_ch5(net, blobs(), blobs(), 16, torch.optim.RMSprop(net.parameters(), lr=0.01), "cpu", 1,
+                  checkpoint=path)
+    net = Mine(3)
+    again = d2l.train_ch5(net, blobs(), blobs(), 16, torch.optim.RMSprop(net.parameters(), lr=0.01),
+                          "cpu", 1, checkpoint=path)
+    assert again.epochs_done == 1
+    net = Mine(3)
+    with pytest.raises(d2l.CheckpointMismatch, match=r"alpha \(param group 0\): was 0\.99, now 0\.9"):
+        d2l.train_ch5(net, blobs(), blobs(), 16, torch.optim.RMSprop(net.parameters(), lr=0.01,
+                      alpha=0.9), "cpu", 1, checkpoint=path)
+    net = Mine(4)
+    with pytest.raises(d2l.CheckpointMismatch, match=r"w: was \(2, 3\), now \(2, 4\)"):
+        d2l.train_ch5(net, blobs(), blobs(), 16, torch.optim.RMSprop(net.parameters(), lr=0.01),
+                      "cpu", 1, checkpoint=path)
+
+
+def test_a_scratch_models_params_are_part_of_its_run(tmp_path):
+    data, path = blobs(), tmp_path / "scratch.pt"
+    W = torch.zeros(2, 3, requires_grad=True)
+    d2l.train_ch3(lambda X: X @ W, data, data, nn.CrossEntropyLoss(reduction="none"), 1, 16,
+                  params=[W], lr=0.1, checkpoint=path)
+    W = torch.zeros(2, 4, requires_grad=True)
+    with pytest.raises(d2l.CheckpointMismatch, match=r"params: was \[\[2, 3\]\], now \[\[2, 4\]\]"):
+        d2l.train_ch3(lambda X: X @ W, data, data, nn.CrossEntropyLoss(reduction="none"), 1, 16,
+                      params=[W], lr=0.1, checkpoint=path)
+
+
+def test_a_checkpoint_of_the_earlier_format_is_refused_clearly(tmp_path):
+    path = tmp_path / "old.pt"
+    train_with(path)
+    state = torch.load(path, weights_only=True)
+    del state["run"]
+    state["format"] = "d2lmini-checkpoint-1"
+    torch.save(state, path)
+    with pytest.raises(d2l.CheckpointMismatch, match=r"written by an earlier d2lmini "
+                       r"\(d2lmini-checkpoint-1\), which did not record the run") as info:
+        train_with(path)
+    assert f"delete {path} to start the run over" in str(info.value)
+    state["format"] = "something else"
+    torch.save(state, path)
+    with pytest.raises(d2l.CheckpointMismatch, match="is not a d2lmini checkpoint"):
+        train_with(path)
+
+
+class CountingBatches:
+    """A train_iter that counts the batches it served, to prove a refusal came before training."""
+
+    def __init__(self, data):
+        self.data, self.served = data, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        for batch in self.data:
+            self.served += 1
+            yield batch
+
+
+@pytest.mark.parametrize("where", ["/proc/run.pt", "file/run.pt", "file/deeper/run.pt"])
+def test_a_path_where_no_file_can_be_written_is_refused_before_training(tmp_path, monkeypatch, where):
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.chdir(tmp_path)
+    train = CountingBatches(blobs())
+    net, opt = tiny_net_and_optimizer()
+    with pytest.raises(ValueError, match="checkpoint must be a path where a checkpoint file can be "
+                       f"written, got '{where}': ") as info:
+        d2l.train_ch5(net, train, blobs(), 16, opt, "cpu", 1, checkpoint=where)
+    assert train.served == 0
+    reason = "writing in /proc fails" if where.startswith("/proc") else "file is a file, not a folder"
+    assert reason in str(info.value)
+    assert list(tmp_path.iterdir()) == [tmp_path / "file"]  # no probe left behind
+    W = torch.zeros(2, 3, requires_grad=True)
+    with pytest.raises(ValueError, match=f"got '{where}'"):
+        d2l.train_ch3(lambda X: X @ W, train, blobs(), nn.CrossEntropyLoss(reduction="none"), 1, 16,
+                      params=[W], lr=0.1, checkpoint=where)
+    assert train.served == 0
 
 
 def test_a_damaged_checkpoint_or_a_folder_is_refused_by_name(tmp_path):
@@ -221,10 +380,11 @@ def test_auto_precision_is_bf16_only_for_conv_nets_on_native_hardware(monkeypatc
     monkeypatch.setenv("D2LMINI_PRECISION", "bf16")
     assert precisions.choose(None, cpu, conv_net()).name == "bf16"
     monkeypatch.setenv("D2LMINI_PRECISION", "half")
-    with pytest.raises(ValueError, match="D2LMINI_PRECISION must be one of 'auto', 'bf16', 'fp32'"):
+    with pytest.raises(ValueError, match="D2LMINI_PRECISION must be one of 'auto', 'bf16', "
+                                         "'fp16', 'fp32'"):
         precisions.choose(None, cpu, conv_net())
     with pytest.raises(ValueError, match="precision must be one of"):
-        precisions.choose("fp16", cpu, conv_net())
+        precisions.choose("half", cpu, conv_net())
     with pytest.raises(TypeError, match="precision must be one of"):
         precisions.choose(16, cpu, conv_net())
 
