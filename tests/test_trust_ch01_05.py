@@ -162,3 +162,40 @@ def test_03_the_slope_at_0_of_each_way_to_write_relu():
         (grad,) = torch.autograd.grad(f(z).sum(), z)
         slopes[name] = grad.tolist()
     assert slopes == {"relu": [0, 0, 1], "clamp": [0, 0, 1], "maximum": [0, 0.5, 1]}
+
+
+# --- 05: the training check that could not fail, and the one that stays ---
+
+TRAINING_CHECK = 'naive_losses = histories["N(0, 0.01^2)"]["train_loss"]'
+
+
+@pytest.fixture(scope="module")
+def ch05_after_training():
+    return prefix_namespace("05_numerical_stability", TRAINING_CHECK)
+
+
+def test_05_a_diverging_run_never_returns_a_history(ch05_after_training):
+    """Why the chapter dropped `assert all(math.isfinite(v) for v in history["train_loss"])`:
+    on the chapter's own net and loss, a run whose loss turns nan raises TrainingDiverged inside
+    train_ch3, so no history with a non-finite loss ever reaches that line."""
+    ns = ch05_after_training
+    net = ns["deep_mlp"]().apply(ns["init_kaiming"])
+    X, y = next(iter(ns["train_iter"]))
+    poisoned = [(X, y), (torch.full_like(X, float("nan")), y)]
+    with pytest.raises(d2l.TrainingDiverged):
+        d2l.train_ch3(net, poisoned, poisoned, ns["loss"], 1, len(y),
+                      optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
+
+
+def test_05_training_check_passes(ch05_after_training):
+    run(cell_with("05_numerical_stability", TRAINING_CHECK), dict(ch05_after_training))
+
+
+def test_05_training_check_rejects_a_naive_net_that_learned(ch05_after_training):
+    """The check that replaces it can fail: give the naive net's place the Kaiming run's history,
+    whose loss leaves ln 10."""
+    ns = dict(ch05_after_training)
+    ns["histories"] = {"N(0, 0.01^2)": ns["histories"]["Kaiming"], "Kaiming": ns["histories"]["Kaiming"]}
+    assert abs(ns["histories"]["Kaiming"]["train_loss"][0] - math.log(10)) > 0.01
+    with pytest.raises(AssertionError, match="ln 10"):
+        run(cell_with("05_numerical_stability", TRAINING_CHECK), ns)

@@ -586,7 +586,10 @@ assert first_grad["N(0, 0.01^2)"] < 1e-3 * first_grad["Kaiming"], "the naive gra
 # Training both with the same SGD settings (learning rate 0.1, 5 epochs): the naive network's
 # loss stays at $\ln 10 \approx 2.30$, the cross-entropy of a uniform guess over ten classes, in
 # every epoch (checked in every profile). The Kaiming network learns: in every profile its loss
-# on the minibatch above falls, and in the full profile its test accuracy must reach 78 %.
+# on the minibatch above falls, and in the full profile its test accuracy must reach 82 % (0.03
+# below the measured full run, rounded down). There is no need to check that the losses stayed
+# finite: `train_ch3` stops with `d2l.TrainingDiverged` at the first loss that is not, so a
+# history it returns holds finite losses only.
 
 # %%
 histories = {}
@@ -597,16 +600,15 @@ for name, net in nets.items():
                                     optimizer=optimizer)
 
 # %%
-for name, history in histories.items():
-    assert all(math.isfinite(v) for v in history["train_loss"]), name
-assert all(abs(v - math.log(10)) < 0.01 for v in histories["N(0, 0.01^2)"]["train_loss"])
+naive_losses = histories["N(0, 0.01^2)"]["train_loss"]
+assert all(abs(v - math.log(10)) < 0.01 for v in naive_losses), "the naive net should stay at ln 10"
 kaiming = nets["Kaiming"]
 with torch.no_grad():
     loss_after = loss(kaiming(X.to(kaiming[1].weight.device)), y.to(kaiming[1].weight.device)).item()
 print(f"Kaiming net, loss on the minibatch above: {loss_before['Kaiming']:.3f} before training, "
       f"{loss_after:.3f} after")
 assert histories["Kaiming"].steps == 0 or loss_after < loss_before["Kaiming"], "training lowers the loss"
-d2l.check_accuracy(histories["Kaiming"], 0.78, quick=0.72);
+d2l.check_accuracy(histories["Kaiming"], 0.82, quick=0.72);
 
 # %% [markdown]
 # ## Summary
