@@ -19,8 +19,9 @@ from .plotting import (Animator, semilogy, set_figsize, show_fashion_mnist, show
                        use_svg_display)
 from .precision import bf16_native
 from .profile import Profile, cap_epochs, current_profile, profile_summary
+from .schedules import cosine_schedule
 from .training import (History, Timer, TrainingDiverged, batch_loss, check_accuracy,
-                       cosine_schedule, evaluate_accuracy, train_ch3, train_ch5)
+                       evaluate_accuracy, train_ch3, train_ch5)
 
 from .tracebacks import install as _install_tracebacks
 

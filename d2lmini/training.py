@@ -1,14 +1,13 @@
 """Training loops: accuracy, the softmax/MLP loop (`train_ch3`) and the CNN loop (`train_ch5`).
 
-Both loops keep their running sums on the device and read them once per epoch, so a GPU is
-never stalled by a per-batch `.item()`. A non-finite loss is tracked the same way and reported,
-with its epoch and batch, at the end of the epoch in which it appeared. Arguments are checked
-once per call and the first batch once per pass (shapes and dtypes only, no device sync). Ctrl-C,
-or Jupyter's stop button, ends training between batches and returns the finished epochs.
+Both loops share one epoch loop, `_fit`. It keeps its running sums on the device and reads them
+once per epoch, so a GPU is never stalled by a per-batch `.item()`; a non-finite loss is tracked
+the same way and reported, with its epoch and batch, at the end of the epoch in which it appeared.
+Ctrl-C, or Jupyter's stop button, ends training between batches and returns the finished epochs.
 
-Two concerns live in modules of their own and are called from the one shared epoch loop `_fit`:
-the precision (`precision.py`: bf16 autocast and channels-last where the hardware has native
-bf16) and checkpoints (`checkpoint.py`: save after every epoch, resume from the file).
+Three concerns live in modules of their own and are called from `_fit`: the checks of the
+arguments and of each pass's first batch (`checks.py`), the arithmetic (`precision.py`: bf16 or
+fp16 autocast and channels-last, by device) and checkpoints (`checkpoint.py`).
 """
 
 from __future__ import annotations
@@ -18,15 +17,16 @@ import inspect
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
+from . import checks
 from . import precision as precisions
 from . import validate
 from .checkpoint import Checkpoint
+from .data import InMemoryLoader
 from .device import get_device
 from .linear import sgd
 from .plotting import Animator
@@ -35,7 +35,8 @@ from .progress import RunProgress
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite during training (02_softmax_regression)."""
+    """The loss became NaN or infinite during training, or grew far past where it started
+    (02_softmax_regression)."""
 
 
 class History(dict):
@@ -96,65 +97,38 @@ def _correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat.argmax(dim=1) == y).sum()
 
 
-def _check_batch(X: object, y: object, iter_name: str) -> None:
-    """Refuse, on the first batch of a pass, what would give silently wrong numbers: labels shaped
-    (B, 1) broadcast against (B,) predictions and count B correct answers per example."""
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        validate.fail(f"each batch of {iter_name}", "a pair (X, y) of tensors", (X, y), error=TypeError)
-    if not X.is_floating_point():
-        validate.fail(f"the images X of {iter_name}", "a floating-point tensor", X, error=TypeError,
-                      hint="scale uint8 images with X.float() / 255 (d2l.load_data_* loaders do)")
-    if y.ndim != 1 or y.is_floating_point() or y.dtype == torch.bool:
-        validate.fail(f"the labels y of {iter_name}", "a 1-D integer tensor of class indices, shape "
-                      "(batch,)", y, hint="flatten (B, 1) labels with y.reshape(-1)"
-                      if y.ndim == 2 and y.shape[1] == 1 else "")
-    if len(X) != len(y):
-        validate.fail(f"the batches of {iter_name}", "pairs with as many images as labels",
-                      (X, y), hint=f"got {len(X)} images and {len(y)} labels")
-
-
-def _pair(item: object, iter_name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch as its (X, y) pair; anything else is refused by name (cheap: a length check)."""
-    if isinstance(item, (tuple, list)) and len(item) == 2:
-        return item[0], item[1]
-    count = f"{len(item)} items" if isinstance(item, (tuple, list)) else validate.describe(item)
-    validate.fail(f"each batch of {iter_name}", "a pair (X, y)", item, error=TypeError, got=count,
-                  hint="yield (X, y) only; keep other values out of the batches")
-
-
-def _check_scores(y_hat: object, y: torch.Tensor) -> None:
-    """The net's output on the first batch, before any loss sees it: one row of at least two class
-    scores per example."""
-    if isinstance(y_hat, (tuple, list)):
-        validate.fail("net(X)", f"class scores shaped (batch, num_classes) = ({len(y)}, ...)", y_hat,
-                      error=TypeError, got=f"a {type(y_hat).__name__} of {len(y_hat)}",
-                      hint="the net returns several values (e.g. auxiliary outputs): return the "
-                           "scores alone, or wrap the net so it does")
-    if not isinstance(y_hat, torch.Tensor) or y_hat.ndim != 2 or len(y_hat) != len(y):
-        hint = "end the net with a layer of num_classes outputs (and flatten first)"
-        if isinstance(y_hat, torch.Tensor) and y_hat.ndim == 4 and y_hat.shape[2:] == (1, 1):
-            hint = "the scores still have 1 x 1 spatial axes: end the net with nn.Flatten()"
-        validate.fail("net(X)", f"class scores shaped (batch, num_classes) = ({len(y)}, ...)", y_hat,
-                      hint=hint)
-    if y_hat.shape[1] < 2:
-        validate.fail("net(X)", "at least two class scores per example", y_hat,
-                      hint="with one score the argmax is always class 0; give the last layer "
-                           "num_classes outputs")
-    if not y_hat.is_floating_point():
-        validate.fail("net(X)", "floating-point class scores", y_hat, error=TypeError)
-
-
-def _check_labels(y: torch.Tensor, y_hat: torch.Tensor, iter_name: str, batch: int) -> None:
-    """Labels must be class indices of the net's scores: refused by name, with the batch. Reads the
-    labels on the host: called on a pass's first batch, and where the loss refused a batch."""
-    num_classes = y_hat.shape[1]
-    low, high = int(y.min()), int(y.max())
-    if low < 0 or high >= num_classes:
-        bad = low if low < 0 else high
-        validate.fail(f"the labels y of {iter_name}", f"class indices in 0..{num_classes - 1} "
-                      f"(the net gives {num_classes} scores)", y,
-                      got=f"label {bad} in batch {batch + 1}",
-                      hint="give the net's last layer one output per class, or fix the labels")
+def _first_forward(net: Callable, X: torch.Tensor, precision: precisions.Precision,
+                   forward: Callable[[torch.Tensor], torch.Tensor]
+                   ) -> tuple[precisions.Precision, torch.Tensor, torch.Tensor]:
+    """The forward pass on a run's first batch, where the layout is decided: if the net fails on
+    channels-last activations (a `.view` of them) but works in the default layout, the run goes on
+    in the default layout, said in one line. The failed try leaves no trace: the random state and
+    the net's buffers (batch norm's statistics) are put back first, so the run is the one a start
+    in the default layout gives. A layer that fails in both layouts is named (`checks`)."""
+    if not (precision.channels_last and isinstance(net, nn.Module)):
+        return precision, X, checks.named_forward(net, lambda: forward(X))
+    buffers = [(b, b.detach().clone()) for b in net.buffers()]
+    cuda = X.device if X.device.type == "cuda" else None
+    rng = torch.get_rng_state(), torch.cuda.get_rng_state(cuda) if cuda else None
+    try:
+        return precision, X, forward(X)
+    except RuntimeError as err:
+        with torch.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
+        torch.set_rng_state(rng[0])
+        if cuda:
+            torch.cuda.set_rng_state(rng[1], cuda)
+        plain = precision.default_layout()
+        plain.prepare(net)
+        X = X.contiguous()
+        y_hat = checks.named_forward(net, lambda: forward(X))  # the net's own error, if any
+        reason = str(err).split("\n")[0]
+        print(f"the net's forward fails on channels_last activations ({type(err).__name__}: "
+              f"{reason[:90]}{'...' if len(reason) > 90 else ''}), so this run uses the default "
+              "layout (the same numbers, slower); for the fast layout, flatten with "
+              ".reshape(...), torch.flatten(x, 1) or nn.Flatten() instead of .view(...)")
+        return plain, X, y_hat
 
 
 def evaluate_accuracy(data_iter: Iterable, net: Callable,
@@ -162,13 +136,16 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable,
                       precision: str | None = None) -> float:
     """Fraction of correct predictions over `data_iter`, in eval mode and without gradients; the
     net's train/eval mode is restored afterwards. `device` defaults to the net's. `precision`
-    (keyword only) is chosen as in `train_ch5`, so the result agrees with the loop's own test
-    accuracy. A function-style net with an `is_training` parameter (the classic scratch dropout
-    net) is called with `is_training=False`, as the classic helper did (02_softmax_regression)."""
-    _check_net(net)
-    _check_iterable("data_iter", data_iter)
+    (keyword only) is chosen as in `train_ch5`, and a net whose forward fails on channels-last
+    activations is evaluated in the default layout, as the loop falls back to, so the result
+    agrees with the loop's own test accuracy. A function-style net with an `is_training`
+    parameter (the classic scratch dropout net) is called with `is_training=False`, as the
+    classic helper did (02_softmax_regression)."""
+    checks.net(net)
+    checks.iterable("data_iter", data_iter)
     device = _net_device(net) if device is None else get_device(device)
-    return _accuracy(data_iter, net, device, "data_iter", precisions.choose(precision, device, net))
+    return _accuracy(data_iter, net, device, "data_iter",
+                     precisions.choose(precision, device, net), settled=False)
 
 
 def batch_loss(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, train_mode: bool = False
@@ -196,33 +173,42 @@ def batch_loss(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, train_mode: 
             scores = model(X.to(device))
     finally:
         net.train(was_training)
-    _check_scores(scores, y)
+    checks.scores(scores, y)
     return nn.functional.cross_entropy(scores.float(), y.to(device)).item()
 
 
 def _accuracy(data_iter: Iterable, net: Callable, device: torch.device, iter_name: str,
-              precision: precisions.Precision) -> float:
+              precision: precisions.Precision, settled: bool = True) -> float:
+    """The accuracy over one pass; `settled=False` decides the layout on the first batch first."""
     was_training = getattr(net, "training", None)
     if isinstance(net, nn.Module):
         net.eval()
     # The classic helper tests a function-style net that takes `is_training` (a scratch dropout
     # net) with is_training=False, so dropout is off while testing; so does this one.
     extra = {"is_training": False} if _takes_is_training(net) else {}
+
+    def forward(X):
+        with precision.autocast():
+            return net(X, **extra)
+
     correct = torch.zeros((), dtype=torch.int64, device=device)
     out_of_range = torch.zeros((), dtype=torch.int64, device=device)
     count = 0
     try:
         with torch.no_grad():
             for batch, item in enumerate(_moved(data_iter, device)):
-                X, y = _pair(item, iter_name)
+                X, y = checks.pair(item, iter_name)
                 if batch == 0:
-                    _check_batch(X, y, iter_name)
+                    checks.first_batch(X, y, iter_name, net)
+                checks.empty(X, iter_name, batch)
                 X, y = precision.batch(X.to(device)), y.to(device)
-                with precision.autocast():
-                    y_hat = net(X, **extra)
+                if batch == 0 and not settled:
+                    precision, X, y_hat = _first_forward(net, X, precision, forward)
+                else:
+                    y_hat = forward(X)
                 if batch == 0:
-                    _check_scores(y_hat, y)
-                    _check_labels(y, y_hat, iter_name, batch)
+                    checks.scores(y_hat, y)
+                    checks.labels(y, y_hat, iter_name, batch)
                 correct += _correct(y_hat, y)
                 out_of_range += ((y < 0) | (y >= y_hat.shape[1])).sum()
                 count += len(y)
@@ -249,29 +235,26 @@ def _takes_is_training(net: object) -> bool:
         return False
 
 
-def _check_net(net: object) -> None:
-    if not callable(net):
-        validate.fail("net", "a callable model (an nn.Module or a function of X)", net, error=TypeError)
-
-
-def _check_iterable(name: str, data: object) -> None:
-    if isinstance(data, torch.Tensor) or not isinstance(data, Iterable):
-        validate.fail(name, "an iterable of (X, y) batches, such as a d2l.load_data_* loader", data,
-                      error=TypeError)
-    if (isinstance(data, (tuple, list)) and len(data) == 2
-            and all(isinstance(t, torch.Tensor) for t in data)):
-        validate.fail(name, "an iterable of (X, y) batches", data, error=TypeError,
-                      got="a single pair (X, y) of tensors",
-                      hint="for one batch wrap it in a list, [(X, y)]; for minibatches use "
-                           "d2l.data_iter or d2l.InMemoryLoader")
-    if hasattr(data, "__len__") and len(data) == 0:
-        validate.fail(name, "an iterable that yields at least one batch", data, hint="it is empty")
-
-
 # train_ch3 refuses an lr this large with a mean-reducing loss and d2l.sgd: it is the classic
 # helper's lr, meant to be divided by the batch size (see train_ch3).
 CLASSIC_LR = 10.0
 EXPLODED = 100  # an epoch's mean loss this many times the first batch's (at least 0.1) diverged
+
+
+def _nonfinite_images(train_iter: Iterable, device: torch.device) -> str:
+    """After a NaN loss: whether the training images themselves hold NaN or inf, found by one
+    more pass over them (only here, never while training). d2lmini's loaders make their images
+    from uint8 pixels, which are always finite, so they are not scanned; nor is a generator, which
+    a second pass would find empty."""
+    if isinstance(train_iter, InMemoryLoader) or iter(train_iter) is train_iter:
+        return ""
+    for batch, item in enumerate(_moved(train_iter, device)):
+        X = item[0] if isinstance(item, (tuple, list)) and item else None
+        if isinstance(X, torch.Tensor) and X.is_floating_point() and not bool(torch.isfinite(X).all()):
+            return (f"; the training images hold NaN or inf values (batch {batch + 1} of a new "
+                    "pass over train_iter has some): fix the data, the learning rate is not the "
+                    "cause")
+    return ""
 
 
 class _EpochStats:
@@ -283,48 +266,45 @@ class _EpochStats:
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         self.first_bad = torch.full((), -1, dtype=torch.int64, device=device)
         self.count = 0
+        self.num_classes = 0
 
     def add(self, batch: int, loss_sum: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor):
         loss_sum = loss_sum.detach()
         self.loss += loss_sum
         self.correct += _correct(y_hat.detach(), y)
         self.count += len(y)
+        self.num_classes = y_hat.shape[1]
         bad = (self.first_bad < 0) & ~torch.isfinite(loss_sum)
         self.first_bad = torch.where(bad, batch, self.first_bad)
         if self.first_loss is None:
             self.first_loss = loss_sum / len(y)
 
-    def finish(self, epoch: int, num_batches: int) -> tuple[float, float]:
-        """Read the sums once; raise if some batch's loss was not finite."""
+    def finish(self, epoch: int, num_batches: int | str, explain: Callable[[str], str]
+               ) -> tuple[float, float]:
+        """Read the sums once; raise if some batch's loss was not finite, or if the epoch's loss
+        exploded. `explain(kind)` says what to look at, "nan" or "large"."""
         first_bad = int(self.first_bad)
         if first_bad >= 0:
             raise TrainingDiverged(
                 f"training diverged: the loss became NaN or inf at epoch {epoch}, batch "
-                f"{first_bad + 1} of {num_batches}; lower the learning rate or check the loss")
+                f"{first_bad + 1} of {num_batches}" + explain("nan"))
         if self.count == 0:
             validate.fail("train_iter", "an iterable that yields at least one batch", None,
                           hint="it yielded none (a generator already used up?)")
-        mean_loss = self.loss.item() / self.count
+        mean_loss, accuracy = self.loss.item() / self.count, self.correct.item() / self.count
         start = max(float(self.first_loss), 0.1)
         if mean_loss > EXPLODED * start:
             raise TrainingDiverged(
                 f"training diverged: the mean loss of epoch {epoch} is {mean_loss:.4g}, over "
                 f"{EXPLODED} times the first batch's {float(self.first_loss):.4g}; the loss "
-                "explodes without becoming NaN: lower the learning rate")
-        return mean_loss, self.correct.item() / self.count
-
-
-def _check_dtype(X: torch.Tensor, net: object, params: list[torch.Tensor] | None) -> None:
-    """The images must have the floating dtype of the net's weights (e.g. float64 data for a
-    float32 net is refused here, not deep inside a matmul)."""
-    weights = params if params is not None else (
-        list(net.parameters()) if isinstance(net, nn.Module) else [])
-    dtype = next((w.dtype for w in weights if w.is_floating_point()), None)
-    if dtype is not None and X.dtype != dtype:
-        validate.fail("the images X of train_iter", f"{dtype}, the dtype of the net's weights", X,
-                      error=TypeError, hint="convert the data with X.float() (or the net with "
-                      "net.float(): float64 only makes training slower)" if dtype == torch.float32
-                      else f"convert the data with X.to({dtype}) or the net with net.float()")
+                "explodes without becoming NaN" + explain("large"))
+        if checks.far_above_chance(mean_loss, accuracy, self.num_classes):
+            c = self.num_classes
+            raise TrainingDiverged(
+                f"training diverged: the mean loss of epoch {epoch} is {mean_loss:.4g}, far above "
+                f"ln({c}) = {math.log(c):.3g} (what scoring every class the same gives), and the "
+                f"train accuracy {accuracy:.3f} is at chance (1/{c})" + explain("large"))
+        return mean_loss, accuracy
 
 
 def _forward(net: Callable, X: torch.Tensor, precision: precisions.Precision, batch: int,
@@ -366,25 +346,39 @@ def _loss_sum_and_mean(loss: Callable, y_hat: torch.Tensor, y: torch.Tensor):
                      "example (e.g. nn.CrossEntropyLoss(reduction='none')) or pass an nn loss module")
 
 
-def _check_classification_loss(loss: Callable, y_hat: torch.Tensor) -> None:
-    """`nn.NLLLoss` wants log-probabilities: on raw scores it reports a loss that can be negative
-    and trains nothing sensible. Checked on the first batch."""
-    if isinstance(loss, nn.NLLLoss):
-        total = torch.logsumexp(y_hat.detach().float(), dim=1)
-        if not torch.allclose(total, torch.zeros_like(total), atol=1e-3):
-            validate.fail("loss", "a loss that takes raw class scores", loss,
-                          got="nn.NLLLoss() on scores that are not log-probabilities",
-                          hint="use nn.CrossEntropyLoss() (it applies log-softmax itself), or end "
-                               "the net with nn.LogSoftmax(dim=1)")
+def _optimizer_step(optimizer: torch.optim.Optimizer, objective: torch.Tensor,
+                    scaler: torch.amp.GradScaler | None) -> bool:
+    """One step of `optimizer` on the gradient of `objective`; on the fp16 path through the
+    loss scaler, which skips the step when a gradient overflowed. Returns whether it stepped."""
+    optimizer.zero_grad()
+    if scaler is None:
+        objective.backward()
+        optimizer.step()
+        return True
+    scale = scaler.get_scale()
+    scaler.scale(objective).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return scaler.get_scale() >= scale  # the scale drops exactly when the step was skipped
+
+
+def _setting(optimizer: torch.optim.Optimizer | None, lr: float | None) -> str:
+    if optimizer is None:
+        return f"d2l.sgd with lr={lr:g}"
+    rates = sorted({group["lr"] for group in optimizer.param_groups})
+    return f"{type(optimizer).__name__} with lr={', '.join(f'{r:g}' for r in rates)}"
 
 
 def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
-         num_epochs: int, update: Callable, precision: precisions.Precision,
-         optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor] | None,
-         checkpoint: str | os.PathLike | None) -> History:
-    """The epoch loop shared by train_ch3 and train_ch5. `update(y_hat, y)` updates the parameters
-    from one batch's scores and returns the summed loss. The callers have checked the arguments;
-    the first batch of each pass and the net's first output are checked here, before any loss.
+         num_epochs: int, loss: Callable, losses: Callable, step: Callable,
+         precision: precisions.Precision, optimizer: torch.optim.Optimizer | None,
+         params: list[torch.Tensor] | None, checkpoint: str | os.PathLike | None,
+         lr: float | None = None) -> History:
+    """The epoch loop shared by train_ch3 and train_ch5. `losses(y_hat, y)` gives one batch's
+    summed loss and the objective to differentiate; `step(objective, batch_size)` updates the
+    parameters and says whether it stepped. The callers have checked the arguments; each pass's first batch and
+    the net's first output are checked here (`checks`), and the layout is settled on the run's
+    first batch, before any step.
 
     Ctrl-C (KeyboardInterrupt, also what Jupyter's stop button sends) ends the run at once: one
     line says so, and the history of the epochs that finished is returned, marked `interrupted`;
@@ -410,7 +404,20 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
                                       for k in ("train_loss", "train_acc", "test_acc")))
     progress = RunProgress(run, train_iter, test_iter, device, first_epoch=first)
     num_batches = progress.num_batches or "?"
-    first_loss = None
+    first_loss, image_range = None, (0.0, 0.0)
+
+    def forward(X):
+        return _forward(net, X, precision, batch, progress.train_examples)
+
+    def explain(kind: str) -> str:
+        if kind == "nan":
+            return _nonfinite_images(train_iter, device) or (
+                f"; lower the learning rate ({_setting(optimizer, lr)}) or check the loss")
+        low, high = image_range
+        return (f"; look at the learning rate ({_setting(optimizer, lr)}: lower it) and at the "
+                f"input scale (the first batch's images range from {low:.3g} to {high:.3g}; the "
+                "course's nets expect pixels in [0, 1] or standardised)")
+
     epoch = first - 1
     try:
         for epoch in range(first, run + 1):
@@ -420,26 +427,34 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
             progress.start_epoch(epoch)
             batch = -1
             for batch, item in enumerate(_moved(train_iter, device)):
-                X, y = _pair(item, "train_iter")
+                X, y = checks.pair(item, "train_iter")
                 if batch == 0:
-                    _check_batch(X, y, "train_iter")
-                    _check_dtype(X, net, params)
+                    checks.first_batch(X, y, "train_iter", net, params)
+                    image_range = float(X.min()), float(X.max())
+                checks.empty(X, "train_iter", batch)
                 X = precision.batch(X.to(device, non_blocking=True))
                 y = y.to(device, non_blocking=True).long()  # int32 labels too; a no-op for int64
-                y_hat = _forward(net, X, precision, batch, progress.train_examples)
+                if batch == 0 and epoch == first:
+                    precision, X, y_hat = _first_forward(net, X, precision, forward)
+                else:
+                    y_hat = forward(X)
                 if batch == 0:
-                    _check_scores(y_hat, y)
-                    _check_labels(y, y_hat, "train_iter", batch)
+                    checks.scores(y_hat, y)
+                    checks.labels(y, y_hat, "train_iter", batch)
+                    checks.loss_inputs(loss, y_hat)
                 try:
-                    loss_sum = update(y_hat, y)
+                    loss_sum, objective = losses(y_hat, y)
+                    if batch == 0 and epoch == first:
+                        checks.first_loss(loss, y_hat, loss_sum)
+                    stepped = step(objective, len(y))
                 except (IndexError, RuntimeError):
-                    _check_labels(y, y_hat, "train_iter", batch)  # names a label out of range
+                    checks.labels(y, y_hat, "train_iter", batch)  # names a label out of range
                     raise
-                history.steps += 1
+                history.steps += stepped
                 stats.add(batch, loss_sum, y_hat, y)
                 progress.batch_done(batch, len(y))
             progress.end_epoch(batch + 1)
-            train_loss, train_acc = stats.finish(epoch, num_batches)
+            train_loss, train_acc = stats.finish(epoch, num_batches, explain)
             first_loss = stats.first_loss
             test_acc = _accuracy(test_iter, net, device, "test_iter", precision)
             seconds = timer.stop()
@@ -486,25 +501,16 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
     again in `sgd`, so its notebooks pass lr = 100 with `nn.CrossEntropyLoss()`; here that is a
     step 256 times larger. With `params` and a mean-reducing loss, an lr of `CLASSIC_LR` or more
     is therefore refused at the call with the lr that gives the book's step (lr / batch_size).
-    An epoch whose mean loss is over `EXPLODED` times the first batch's is reported as
-    divergence, as a NaN loss is.
+    An epoch whose mean loss is over `EXPLODED` times the first batch's, or far above
+    ln(number of classes) at chance accuracy, is reported as divergence, as a NaN loss is.
 
-    Keyword only: `precision` ("auto", "bf16", "fp32"; see `train_ch5`) and `checkpoint`, a file
-    saved after every epoch and resumed from when it exists (09_alexnet)."""
-    _check_net(net)
-    _check_iterable("train_iter", train_iter)
-    _check_iterable("test_iter", test_iter)
-    if isinstance(loss, type):
-        validate.fail("loss", "a loss function or an instance of an nn loss", loss,
-                      error=TypeError, got=f"the class {loss.__name__}",
-                      hint=f"create one: loss={loss.__name__}()")
-    if not callable(loss):
-        validate.fail("loss", "a callable loss (e.g. d2l's cross_entropy or nn.CrossEntropyLoss())",
-                      loss, error=TypeError)
-    if isinstance(loss, (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)):
-        validate.fail("loss", "a classification loss (train_ch3 trains a classifier on class "
-                      "labels)", loss, got=f"a regression loss, {type(loss).__name__}()",
-                      hint="use nn.CrossEntropyLoss() (or d2l's cross_entropy on probabilities)")
+    Keyword only: `precision` ("auto", "bf16", "fp16", "fp32"; see `train_ch5`; "fp16" needs
+    `optimizer`) and `checkpoint`, a file saved after every epoch and resumed from when it exists
+    (09_alexnet)."""
+    checks.net(net)
+    checks.iterable("train_iter", train_iter)
+    checks.iterable("test_iter", test_iter)
+    checks.classification_loss(loss)
     validate.positive_int("num_epochs", num_epochs)
     validate.positive_int("batch_size", batch_size)
     if optimizer is not None:
@@ -512,7 +518,7 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
             raise ValueError("train_ch3 takes either optimizer=... or params=... and lr=..., got "
                              "both; the optimizer has its own parameters and learning rate, so "
                              "drop params and lr (or drop optimizer to step with d2l.sgd)")
-        _check_optimizer(optimizer, net)
+        checks.optimizer(optimizer, net)
     else:
         if params is None or lr is None:
             missing = " and ".join(n for n, v in (("params", params), ("lr", lr)) if v is None)
@@ -535,34 +541,35 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
 
     device = _net_device(net)
     chosen = precisions.choose(precision, device, net)
-    checked = []
+    if chosen.name == "fp16" and optimizer is None:
+        validate.fail("precision", "'fp32', 'bf16' or 'auto' when training with params= and lr=",
+                      "fp16", hint="fp16's loss scaler steps a torch optimizer: pass "
+                      "optimizer=torch.optim.SGD(params, lr=...) instead of params and lr")
+    scaler = chosen.grad_scaler()
 
-    def update(y_hat, y):
-        if not checked:
-            _check_classification_loss(loss, y_hat)
-            checked.append(True)
+    def losses(y_hat, y):
         loss_sum, loss_mean = _loss_sum_and_mean(loss, y_hat.float(), y)
+        return loss_sum, loss_mean if optimizer is not None else loss_sum
+
+    def step(objective: torch.Tensor, size: int) -> bool:
         if optimizer is not None:
-            optimizer.zero_grad()
-            loss_mean.backward()
-            optimizer.step()
-        else:
-            for p in params:
-                p.grad = None
-            loss_sum.backward()
-            for i, p in enumerate(params):
-                if p.grad is None:
-                    validate.fail(f"params[{i}]", "a tensor the net's output depends on", p,
-                                  error=RuntimeError, got="a tensor that loss.backward() gave no "
-                                  "gradient", hint="train_ch3 ran backward on the loss, so net "
-                                  "does not use this tensor: is it another net's, or was the net "
-                                  "rebuilt after params was made?")
-            sgd(params, lr, len(y))
-        return loss_sum
+            return _optimizer_step(optimizer, objective, scaler)
+        for p in params:
+            p.grad = None
+        objective.backward()
+        for i, p in enumerate(params):
+            if p.grad is None:
+                validate.fail(f"params[{i}]", "a tensor the net's output depends on", p,
+                              error=RuntimeError, got="a tensor that loss.backward() gave no "
+                              "gradient", hint="train_ch3 ran backward on the loss, so net "
+                              "does not use this tensor: is it another net's, or was the net "
+                              "rebuilt after params was made?")
+        sgd(params, lr, size)
+        return True
 
     net = chosen.prepare(net)  # as in train_ch5: the layout follows the chosen path
-    return _fit(net, train_iter, test_iter, device, num_epochs, update, chosen, optimizer, params,
-                checkpoint)
+    return _fit(net, train_iter, test_iter, device, num_epochs, loss, losses, step, chosen,
+                optimizer, params, checkpoint, lr)
 
 
 def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_size: int,
@@ -573,46 +580,35 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
     the batches there, prints one line per epoch (loss, train acc, test acc, seconds,
     examples/s), draws live curves in Jupyter and returns the per-epoch `History` (06_convolutions).
 
-    Keyword only (09_alexnet): `precision` "auto" (the default, or `$D2LMINI_PRECISION`) runs a
-    conv net with bf16 autocast and channels-last batches where the device computes bf16
-    natively, and in fp32 elsewhere; "fp32" turns the fast path off, "bf16" forces it. The
-    "training on ..." line says which runs. `checkpoint=PATH` saves the run after every finished
-    epoch and, when PATH exists, resumes after its last finished epoch."""
+    Keyword only (09_alexnet): `precision` "auto" (the default, or `$D2LMINI_PRECISION`) picks
+    the fastest correct arithmetic the device has for a conv net: bf16 autocast where bf16 is
+    native (CUDA compute capability 8.0 and up, CPUs with AVX512-BF16 or AMX), fp16 autocast with
+    a GradScaler on CUDA 7.x (V100, T4), float32 elsewhere, each with channels-last batches;
+    "fp32" turns the fast path off, "bf16" and "fp16" force those paths. The "training on ..."
+    line names the device and says which path runs and why. A net whose forward fails on
+    channels-last activations (a `.view` of them) trains in the default layout instead, said in
+    one line. `checkpoint=PATH` saves the run after every finished epoch and, when PATH exists,
+    resumes after its last finished epoch."""
     validate.module("net", net)
-    _check_iterable("train_iter", train_iter)
-    _check_iterable("test_iter", test_iter)
+    checks.iterable("train_iter", train_iter)
+    checks.iterable("test_iter", test_iter)
     validate.positive_int("batch_size", batch_size)
-    _check_optimizer(optimizer, net)
+    checks.optimizer(optimizer, net)
     validate.positive_int("num_epochs", num_epochs)
     device = get_device(device)
     chosen = precisions.choose(precision, device, net)
     net = chosen.prepare(net.to(device))
     loss = nn.CrossEntropyLoss()
-    print(f"training on {device}, {chosen.describe()}")
+    scaler = chosen.grad_scaler()
+    print(f"training on {precisions.device_name(device)}, {chosen.describe()}")
 
-    def update(y_hat, y):
-        l = loss(y_hat.float(), y)
-        optimizer.zero_grad()
-        l.backward()
-        optimizer.step()
-        return l * len(y)
+    def losses(y_hat, y):
+        mean = loss(y_hat.float(), y)
+        return mean * len(y), mean
 
-    return _fit(net, train_iter, test_iter, device, num_epochs, update, chosen, optimizer, None,
-                checkpoint)
-
-
-def _check_optimizer(optimizer: object, net: object) -> None:
-    """An optimizer that steps none of the net's parameters trains nothing: refuse it by name."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        validate.fail("optimizer", "a torch.optim.Optimizer, e.g. torch.optim.SGD(net.parameters(), "
-                      "lr=0.1)", optimizer, error=TypeError)
-    if isinstance(net, nn.Module):
-        own = {id(p) for p in net.parameters()}
-        stepped = [p for group in optimizer.param_groups for p in group["params"]]
-        if own and not any(id(p) in own for p in stepped):
-            validate.fail("optimizer", "built over this net's parameters", optimizer,
-                          hint="none of the tensors it steps belongs to net (was it built for "
-                               "another net, or before the net was rebuilt?)")
+    return _fit(net, train_iter, test_iter, device, num_epochs, loss, losses,
+                lambda objective, size: _optimizer_step(optimizer, objective, scaler), chosen,
+                optimizer, None, checkpoint)
 
 
 def check_accuracy(history: dict[str, list[float]], floor: float | None = None, *,
@@ -661,32 +657,3 @@ def check_accuracy(history: dict[str, list[float]], floor: float | None = None, 
         print(f"test accuracy {acc:.3f} ({name} profile: no floor measured in this profile yet, "
               f"so none is checked{wanted})")
     return acc
-
-
-def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int
-                    ) -> torch.optim.lr_scheduler.LambdaLR:
-    """Lower the learning rate along half a cosine, lr_t = lr_0 (1 + cos(pi t / T)) / 2, advancing
-    after every `optimizer.step()`, so loops that only call `step()` (such as `train_ch5`) follow
-    it. Past `total_steps` the rate stays at 0 (with one warning), never climbs back; an optimizer
-    can follow only one schedule (12_googlenet)."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        validate.fail("optimizer", "a torch.optim.Optimizer", optimizer, error=TypeError)
-    total_steps = validate.positive_int("total_steps", total_steps)
-    if getattr(optimizer, "_d2lmini_schedule", None) is not None:
-        validate.fail("optimizer", "an optimizer without a cosine schedule yet", optimizer,
-                      hint="it already follows one; a second would apply the decay twice. Build a "
-                           "new optimizer to start a new schedule")
-
-    def factor(step: int) -> float:
-        if step > total_steps and not warned:
-            warned.append(step)
-            warnings.warn(f"cosine_schedule: step {step} is past total_steps={total_steps}; "
-                          "the learning rate stays 0 (did the run get longer than planned?)",
-                          stacklevel=2)
-        return 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
-
-    warned: list[int] = []
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-    optimizer.register_step_post_hook(lambda opt, args, kwargs: schedule.step())
-    optimizer._d2lmini_schedule = schedule  # found by checkpoints, refused a second time
-    return schedule
