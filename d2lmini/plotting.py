@@ -161,8 +161,9 @@ class Animator:
     The axes, their labels and the legend are drawn at once, before the first epoch ends; the
     legend sits outside the axes, so it neither moves nor hides a curve. `legend` names the
     curves, one string each (a single string is one curve); `add(x, ys)` takes one value per
-    curve (a bare number when there is one curve); an infinite or NaN value is left out of the
-    drawing. Outside Jupyter there is nothing to draw on: the constructor says so, and
+    curve (a bare number when there is one curve), or None for a curve with no point at x (the
+    training loops add the running training loss and accuracy at fractions of an epoch, the test
+    accuracy once per epoch); an infinite or NaN value is left out of the drawing. Outside Jupyter there is nothing to draw on: the constructor says so, and
     `Animator.in_notebook(num_epochs)` returns None there, so scripts only print."""
 
     def __init__(self, num_epochs: int, legend: str | Sequence[str] = ("train loss", "train acc",
@@ -181,12 +182,12 @@ class Animator:
         import matplotlib.pyplot as plt
         from IPython.display import display
         use_svg_display()
-        self.xs: list[float] = []
+        self.xs: list[list[float]] = [[] for _ in legend]  # each curve's own points
         self.ys: list[list[float]] = [[] for _ in legend]
         self.fig, self.ax = plt.subplots(figsize=(4.8, 2.5), layout="constrained")
         self.lines = [self.ax.plot([], [], marker="o", markersize=3, label=name)[0] for name in legend]
         self.ax.set_xlabel("epoch")
-        self.ax.set_xlim(0.5, num_epochs + 0.5)
+        self.ax.set_xlim(0, num_epochs + 0.2)
         self.ax.set_ylim(0, 1)
         self.ax.grid(True)
         self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=8)
@@ -201,15 +202,16 @@ class Animator:
         x = validate.finite_number("x", x)
         if not isinstance(ys, (Sequence, torch.Tensor)) or isinstance(ys, str):
             ys = [ys]
-        ys = [validate.real_number(f"ys[{i}]", y) for i, y in enumerate(ys)]
+        ys = [None if y is None else validate.real_number(f"ys[{i}]", y) for i, y in enumerate(ys)]
         if len(ys) != len(self.lines):
             validate.fail("ys", f"one value per curve ({len(self.lines)}: "
                           f"{', '.join(line.get_label() for line in self.lines)})", ys,
                           got=f"{len(ys)} value(s)")
-        self.xs.append(x)
-        for line, series, y in zip(self.lines, self.ys, ys):
-            series.append(y)
-            line.set_data(self.xs, series)  # matplotlib leaves a gap at a NaN or infinite value
+        for line, xs, series, y in zip(self.lines, self.xs, self.ys, ys):
+            if y is not None:
+                xs.append(x)
+                series.append(y)
+                line.set_data(xs, series)  # matplotlib leaves a gap at a NaN or infinite value
         finite = [y for series in self.ys for y in series if math.isfinite(y)]
         top = max(finite, default=1.0)
         self.ax.set_ylim(0, max(1.0, 1.05 * top))  # accuracies fit in [0, 1]; a loss may need more

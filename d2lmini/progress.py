@@ -57,8 +57,8 @@ class RunProgress:
     (02_softmax_regression)."""
 
     def __init__(self, num_epochs: int, train_iter: Iterable, test_iter: Iterable,
-                 device: torch.device, first_epoch: int = 1):
-        self.num_epochs, self.device = num_epochs, device
+                 device: torch.device, first_epoch: int = 1, checkpoint: bool = False):
+        self.num_epochs, self.device, self.checkpoint = num_epochs, device, checkpoint
         self.epochs_left = num_epochs - first_epoch + 1  # fewer when a checkpoint resumes
         self.num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
         self.train_examples = num_examples(train_iter)
@@ -132,8 +132,11 @@ class RunProgress:
                 message += ("; or the quick profile, `%env D2LMINI_PROFILE=quick` before the first"
                             f" import: all the data, {plural(PROFILES['quick'].max_epochs, 'epoch')}, "
                             f"{_about(per_epoch * PROFILES['quick'].max_epochs)} here")
-            message += ("; checkpoint=PATH lets a run survive a restart; Ctrl-C (or Jupyter's "
-                        "stop button) ends training early and keeps the finished epochs")
+            message += ("; this run saves a checkpoint after every epoch, so it resumes after a "
+                        "restart" if self.checkpoint else
+                        "; checkpoint=PATH lets a run survive a restart")
+            message += ("; Ctrl-C (or Jupyter's stop button) ends training early and keeps the "
+                        "finished epochs")
         self._write(message)
 
     def _write(self, message: str) -> None:

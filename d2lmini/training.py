@@ -239,6 +239,18 @@ def _takes_is_training(net: object) -> bool:
 # helper's lr, meant to be divided by the batch size (see train_ch3).
 CLASSIC_LR = 10.0
 EXPLODED = 100  # an epoch's mean loss this many times the first batch's (at least 0.1) diverged
+CURVE_POINTS = 10  # points per epoch of the running training loss and accuracy on the live curves
+
+
+def _checkpoint_note(saver: Checkpoint | None, done: int) -> str:
+    """What the interrupt line says of the checkpoint: only what is in the file."""
+    if saver is None:
+        return ""
+    if done and saver.path.exists():
+        return (f"; the checkpoint {saver.path} holds the run after epoch {done}: run the cell "
+                "again to resume from there")
+    return (f"; no checkpoint was written yet ({saver.path} is written when an epoch ends), so "
+            "running the cell again starts the run over")
 
 
 def _nonfinite_images(train_iter: Iterable, device: torch.device) -> str:
@@ -278,6 +290,10 @@ class _EpochStats:
         self.first_bad = torch.where(bad, batch, self.first_bad)
         if self.first_loss is None:
             self.first_loss = loss_sum / len(y)
+
+    def running(self) -> tuple[float, float]:
+        """The epoch's mean loss and accuracy so far (one read of the device, for the curves)."""
+        return self.loss.item() / self.count, self.correct.item() / self.count
 
     def finish(self, epoch: int, num_batches: int | str, explain: Callable[[str], str]
                ) -> tuple[float, float]:
@@ -402,8 +418,11 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
         for epoch in range(1, first):
             animator.add(epoch, tuple(history[k][epoch - 1]
                                       for k in ("train_loss", "train_acc", "test_acc")))
-    progress = RunProgress(run, train_iter, test_iter, device, first_epoch=first)
+    progress = RunProgress(run, train_iter, test_iter, device, first_epoch=first,
+                           checkpoint=saver is not None)
     num_batches = progress.num_batches or "?"
+    # the live curves get the running training loss and accuracy about 10 times per epoch
+    every = max(1, progress.num_batches // CURVE_POINTS) if progress.num_batches else 0
     first_loss, image_range = None, (0.0, 0.0)
 
     def forward(X):
@@ -453,6 +472,10 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
                 history.steps += stepped
                 stats.add(batch, loss_sum, y_hat, y)
                 progress.batch_done(batch, len(y))
+                if animator is not None and every and (batch + 1) % every == 0 \
+                        and batch + 1 < progress.num_batches:
+                    animator.add(epoch - 1 + (batch + 1) / progress.num_batches,
+                                 (*stats.running(), None))
             progress.end_epoch(batch + 1)
             train_loss, train_acc = stats.finish(epoch, num_batches, explain)
             first_loss = stats.first_loss
@@ -474,9 +497,7 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
         kept = (f"returning the history of the {plural(done, 'finished epoch')}" if done else
                 "no epoch finished, so the history is empty")
         print(f"training interrupted during epoch {epoch} of {run}: {kept}; the net keeps its "
-              "current weights"
-              + (f"; the checkpoint {saver.path} holds the last finished epoch, run the cell "
-                 "again to resume" if saver is not None else ""))
+              f"current weights{_checkpoint_note(saver, done)}")
     finally:
         progress.close()
     return history
