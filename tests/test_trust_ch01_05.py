@@ -199,3 +199,29 @@ def test_05_training_check_rejects_a_naive_net_that_learned(ch05_after_training)
     assert abs(ns["histories"]["Kaiming"]["train_loss"][0] - math.log(10)) > 0.01
     with pytest.raises(AssertionError, match="ln 10"):
         run(cell_with("05_numerical_stability", TRAINING_CHECK), ns)
+
+
+# --- 02: one draw's predicted classes hang together ---
+
+SHARE_CHECK = "acc_untrained = accuracy_by_hand(test_iter, net)"
+
+
+@pytest.fixture(scope="module")
+def ch02_before_share():
+    return prefix_namespace("02_softmax_regression", SHARE_CHECK)
+
+
+def test_02_share_check_passes_on_the_test_pictures(ch02_before_share):
+    run(cell_with("02_softmax_regression", SHARE_CHECK), dict(ch02_before_share))
+
+
+def test_02_share_check_rejects_pictures_with_nothing_in_common(ch02_before_share):
+    """The guesses of a fair die thrown anew for every picture: 10 000 pictures of zero-mean
+    noise, which share nothing, get top classes close to a tenth each, and the check fails."""
+    noise = torch.randn(10_000, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(10_000) % 10
+    batches = [(noise[i:i + 256], labels[i:i + 256]) for i in range(0, 10_000, 256)]
+    ns = dict(ch02_before_share, test_iter=batches, X=batches[0][0])
+    with pytest.raises(AssertionError):
+        run(cell_with("02_softmax_regression", SHARE_CHECK), ns)
+    assert ns["share"][0] < 0.12  # what the check saw: about a tenth

@@ -320,8 +320,14 @@ assert count_correct(toy_hat, toy_y) == 2  # rows 0 and 2 are right, row 1 picks
 # are drawn alike, so for every picture each class is equally likely to get the top score, and
 # averaged over draws of $\mathbf{W}$ the accuracy is exactly 1/10. One draw, though, does not
 # guess like a fair die thrown anew for every picture: the pictures have much in common (no pixel
-# is negative, and most pictures fill the middle of the frame), so one draw tends to give most of
-# them the same top class. Its guesses hang together, and its accuracy can land far from 1/10.
+# is negative, and most pictures fill the middle of the frame), so one draw gives many of them
+# the same top class. How many varies from draw to draw. A fair die per picture would give every
+# class a share within about 0.01 of a tenth (the standard deviation of one share over 10 000
+# pictures is $\sqrt{0.1 \cdot 0.9 / 10\,000} = 0.003$). Over 2000 fresh draws of $\mathbf{W}$
+# (`python benchmarks/draw_frequencies.py 02`, on the full test set) the most frequent top class
+# took at least 0.18 of the pictures in every draw and more than half of them in 49 % of the
+# draws (median share 0.49); the cell prints what this draw does. Its guesses hang together, and
+# its accuracy can land far from 1/10.
 
 # %%
 num_inputs, num_outputs = 28 * 28, 10
@@ -348,14 +354,16 @@ assert net(X).shape == (len(X), 10)
 with torch.no_grad():
     top_classes = torch.cat([net(X_).argmax(dim=1) for X_, _ in test_iter])
 share = torch.bincount(top_classes, minlength=10).sort(descending=True).values / len(top_classes)
-print("share of the test pictures per predicted class, largest first:",
+print("in this draw, the share of the test pictures per predicted class, largest first:",
       [round(s, 3) for s in share.tolist()])
-assert share[0] > 0.5  # more than half of the pictures get the same top class
+assert share[0] > 0.15  # far above a fair die's 0.1: held in all 2000 fresh draws (smallest 0.18)
 
 # %% [markdown]
 # So one draw says little about chance level. A hundred further draws, made with a random
 # generator of their own so that the chapter's random state stays as it was, spread widely, from a
-# few per cent to over 15 %; their mean lies within four standard errors of 1/10:
+# few per cent to over 15 %; their mean lies within four standard errors of 1/10. (Both held for
+# each of 20 further sets of 100 fresh draws, on the full and on the smoke test set, in the
+# same benchmark run.)
 
 # %%
 draws = torch.Generator().manual_seed(1)
@@ -399,7 +407,8 @@ assert abs(loss_before - math.log(10)) < 0.05
 # %% [markdown]
 # Twenty passes with learning rate 0.1 and batches of 256. The loss is convex in $\mathbf{W}$ and
 # $\mathbf{b}$, so there are no bad local minima to get stuck in; in the full profile the run must
-# end above 83 % test accuracy (`d2l.check_accuracy` asserts it there).
+# end above 80 % test accuracy (`d2l.check_accuracy` asserts it there; like every floor of the
+# course it sits 0.03 below a measured run, rounded down to the hundredth).
 
 # %%
 num_epochs, lr = 20, 0.1
@@ -414,7 +423,7 @@ with torch.no_grad():
     p_true = torch.cat([net(X)[torch.arange(len(y)), y] for X, y in train_iter])
 print(f"smallest probability of a true class on the training set: {p_true.min():.2e}")
 assert p_true.min() > 1e-30  # far above float32's underflow, so the loss stayed finite
-acc_scratch = d2l.check_accuracy(history, 0.83, quick=0.75)
+acc_scratch = d2l.check_accuracy(history, 0.80, quick=0.75)
 
 # %% [markdown]
 # **What went wrong, and what did it learn?** Titles below read *true / predicted*.
@@ -506,13 +515,13 @@ with torch.no_grad():
 print(f"loss on the test batch before {batch_loss_before:.4f}, after {batch_loss_after:.4f} "
       f"(steps taken: {history_concise.steps})")
 assert batch_loss_after < batch_loss_before or history_concise.steps == 0
-acc_concise = d2l.check_accuracy(history_concise, 0.83, quick=0.76)
+acc_concise = d2l.check_accuracy(history_concise, 0.80, quick=0.76)
 print(f"final test accuracy: scratch {acc_scratch:.3f} / concise {acc_concise:.3f}")
 
 # %% [markdown]
 # The two runs start from different random weights and see the batches in different orders, so
 # their numbers need not agree to the last digit; in the full profile both must clear the same
-# 83 % floor.
+# 80 % floor.
 #
 # ## Summary
 # - Fashion-MNIST: 28×28 grey pictures of ten kinds of clothing, served as
