@@ -50,14 +50,18 @@ def run(source: str, namespace: dict) -> dict:
     return namespace
 
 
-def prefix_namespace(stem: str, marker: str) -> dict:
+def prefix_namespace(stem: str, marker: str, changes: tuple[tuple[str, str], ...] = ()) -> dict:
     """The namespace after running every code cell of the twin before the one holding `marker`
-    (smoke profile: the tests run in it)."""
+    (smoke profile: the tests run in it), each `(old, new)` of `changes` made in the cell that
+    holds `old`."""
     cells = code_cells(stem)
     index = next(i for i, cell in enumerate(cells) if marker in cell)
     namespace: dict = {"__name__": "__twin__"}
     d2l.set_seed(0)
     for cell in cells[:index]:
+        for old, new in changes:
+            if old in cell:
+                cell = mutated(cell, old, new)
         run(cell, namespace)
     return namespace
 
@@ -225,3 +229,144 @@ def test_02_share_check_rejects_pictures_with_nothing_in_common(ch02_before_shar
     with pytest.raises(AssertionError):
         run(cell_with("02_softmax_regression", SHARE_CHECK), ns)
     assert ns["share"][0] < 0.12  # what the check saw: about a tenth
+
+
+# --- 04: the draw-dependent asserts replaced by what held in every fresh draw ---
+# (benchmarks/draw_frequencies.py 04 measures how often each holds; these show that each can fail)
+
+RATIO_CHECK = "ratios = [v / valid_losses[3] for v in valid_losses]"
+LOSSES_CHECK = "floor = noise**2 / 2"
+LINE_DATA = ("return 0.5 - 2 * x + 0.8 * x**2 + 3 * x**3", "return 0.5 - 2 * x")
+MANY_POINTS = ("n_train, n_valid, noise = 20, 200, 0.1", "n_train, n_valid, noise = 2000, 200, 0.1")
+
+
+def test_04_polynomial_checks_pass_on_the_chapter_draw():
+    ns = prefix_namespace("04_model_selection", RATIO_CHECK)
+    run(cell_with("04_model_selection", RATIO_CHECK), ns)
+    run(cell_with("04_model_selection", LOSSES_CHECK), ns)
+
+
+def test_04_ratio_check_rejects_data_from_a_line():
+    """If the labels came from a line, degrees 1 and 2 would not underfit."""
+    ns = prefix_namespace("04_model_selection", RATIO_CHECK, (LINE_DATA,))
+    with pytest.raises(AssertionError, match="degrees 0-2 underfit"):
+        run(cell_with("04_model_selection", RATIO_CHECK), ns)
+
+
+def test_04_losses_check_rejects_data_from_a_line():
+    ns = prefix_namespace("04_model_selection", RATIO_CHECK, (LINE_DATA,))
+    with pytest.raises(AssertionError, match="the line should underfit"):
+        run(cell_with("04_model_selection", LOSSES_CHECK), ns)
+
+
+def test_04_losses_check_rejects_a_degree_15_that_does_not_overfit():
+    """With 2000 training points instead of 20, degree 15 no longer chases the noise."""
+    ns = prefix_namespace("04_model_selection", RATIO_CHECK, (MANY_POINTS,))
+    with pytest.raises(AssertionError, match="degree 15 should overfit"):
+        run(cell_with("04_model_selection", LOSSES_CHECK), ns)
+
+
+LAMBDA_CHECK = "best_lambda = min(lambdas, key=lambda lambd: losses_of(lambd)[1])"
+CURVES_CHECK = "snapshots, curves = train_curves(200)"
+EARLY_CHECK = "test_loss_early = mean_squared_loss(snapshots[best_epoch], X_test_wd, y_test_wd)"
+
+
+@pytest.fixture(scope="module")
+def ch04_before_early_test():
+    return prefix_namespace("04_model_selection", EARLY_CHECK)
+
+
+def test_04_weight_decay_checks_pass(ch04_before_early_test):
+    run(cell_with("04_model_selection", EARLY_CHECK), dict(ch04_before_early_test))
+
+
+def test_04_lambda_check_rejects_a_lambda_chosen_on_the_training_loss(ch04_before_early_test):
+    """The classic mistake: the training loss always prefers no penalty."""
+    source = mutated(cell_with("04_model_selection", LAMBDA_CHECK), "losses_of(lambd)[1])",
+                     "losses_of(lambd)[0])")
+    with pytest.raises(AssertionError, match="prefer some decay"):
+        run(source, dict(ch04_before_early_test))
+
+
+def test_04_curves_check_rejects_an_epoch_chosen_on_the_training_loss(ch04_before_early_test):
+    """Chosen on the training loss, the 'best' epoch is one of the last: its training loss is
+    the lowest, not above epoch 50's."""
+    source = mutated(cell_with("04_model_selection", CURVES_CHECK),
+                     'key=curves["validation"].__getitem__', 'key=curves["train"].__getitem__')
+    with pytest.raises(AssertionError, match="training keeps fitting"):
+        run(source, dict(ch04_before_early_test))
+
+
+def test_04_curves_check_rejects_a_stop_before_the_first_epoch(ch04_before_early_test):
+    source = mutated(cell_with("04_model_selection", CURVES_CHECK),
+                     'best_epoch = min(range(len(snapshots)), key=curves["validation"].__getitem__)',
+                     "best_epoch = 0")
+    with pytest.raises(AssertionError, match="bottoms out before epoch 50"):
+        run(source, dict(ch04_before_early_test))
+
+
+def test_04_early_stopping_check_rejects_a_model_trained_to_the_end(ch04_before_early_test):
+    """'Early stopping' that returns the last epoch is no better than training on."""
+    ns = dict(ch04_before_early_test, best_epoch=200)
+    with pytest.raises(AssertionError, match="early stopping should generalize better"):
+        run(cell_with("04_model_selection", EARLY_CHECK), ns)
+
+
+def test_04_training_on_check_rejects_a_run_that_stopped_at_epoch_50(ch04_before_early_test):
+    """If the 200-epoch model were the 50-epoch one, training on would not have made it worse."""
+    ns = dict(ch04_before_early_test)
+    ns["snapshots"] = list(ns["snapshots"])
+    ns["snapshots"][200] = ns["snapshots"][50]
+    with pytest.raises(AssertionError, match="training on should make"):
+        run(cell_with("04_model_selection", EARLY_CHECK), ns)
+
+
+# --- the benchmark restates the chapters' experiments: its constants must be the twins' ---
+
+def test_draw_frequencies_uses_the_chapters_constants():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import draw_frequencies as bench
+
+    ch02 = (TWINS / "02_softmax_regression.py").read_text()
+    assert f"W = torch.normal(0, {bench.W_STD}, size=(num_inputs, num_outputs)" in ch02
+    ch04 = (TWINS / "04_model_selection.py").read_text()
+    expected_lines = [
+        f"n_train, n_valid, noise = {bench.N_TRAIN}, {bench.N_VALID}, {bench.NOISE}",
+        f"num_inputs, noise_wd = {bench.NUM_INPUTS_WD}, {bench.NOISE_WD}",
+        f"true_w, true_b = torch.full((num_inputs, 1), 0.1), {bench.TRUE_B}",
+        f"batch_size_wd, lr_wd, num_epochs_wd = {bench.BATCH_SIZE_WD}, {bench.LR_WD}, {bench.NUM_EPOCHS_WD}",
+        f"lambdas = {bench.LAMBDAS}",
+        f"num_fold_seeds = {bench.NUM_FOLD_SEEDS}",
+        f"d2l.set_seed({bench.CV_SEED})  # the same folds for every degree",
+        f"d2l.set_seed({bench.ORDER_SEED})  # the same minibatch order in every run",
+        f"snapshots, curves = train_curves({bench.CURVE_EPOCHS})",
+        f"stop_early(curves[\"validation\"], patience={bench.PATIENCE})",
+        "return 0.5 - 2 * x + 0.8 * x**2 + 3 * x**3",
+        "cv_scores[degree] = cv_score(x_train, y_train, degree, k=5)",
+    ]
+    for line in expected_lines:
+        assert line in ch04, f"04's twin no longer has {line!r}: update benchmarks/draw_frequencies.py"
+    assert list(bench.DEGREES) == list(range(16)) and list(bench.CV_DEGREES) == list(range(11))
+
+
+def test_draw_frequencies_restates_the_chapters_weight_decay_runs():
+    """The benchmark's side-by-side runs take the steps of the chapter's scratch loop."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import draw_frequencies as bench
+
+    gen = torch.Generator().manual_seed(3)
+    X = torch.randn(80, bench.NUM_INPUTS_WD, generator=gen)
+    y = X @ torch.full((bench.NUM_INPUTS_WD, 1), 0.1) + 0.05 + 0.5 * torch.randn(80, 1, generator=gen)
+    history = bench.sgd_runs(X, y, 3)
+    for i, lambd in enumerate(bench.LAMBDAS):
+        w = torch.zeros(bench.NUM_INPUTS_WD, 1, requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        d2l.set_seed(bench.ORDER_SEED)
+        for _ in range(3):
+            for Xb, yb in d2l.data_iter(bench.BATCH_SIZE_WD, X, y):
+                loss = d2l.squared_loss(d2l.linreg(Xb, w, b), yb) + lambd * (w**2).sum() / 2
+                w.grad, b.grad = None, None
+                loss.sum().backward()
+                d2l.sgd([w, b], bench.LR_WD, len(yb))
+        torch.testing.assert_close(history[3][i][0], w.detach(), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(history[3][i][1], b.detach(), rtol=1e-5, atol=1e-6)

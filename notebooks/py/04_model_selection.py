@@ -43,6 +43,13 @@ print(d2l.profile_summary())
 # a kind of fitting, so it needs data of its own: a **validation set**, carved out of the
 # training data. The error on it, the **validation error**, is what we compare models by.
 #
+# This chapter looks at its test sets more than once, on purpose: to show what each choice did,
+# it reports the test loss of several models side by side (no penalty and the chosen one, early
+# stopping and training on). Read those as *monitoring numbers*, for teaching: every choice is
+# made on validation data before any test loss is computed, and no test loss chooses anything.
+# Once several models have been compared on it, the test loss of the best of them is no longer
+# an honest estimate of its $R(f)$.
+#
 # Two failure modes show up in these numbers:
 #
 # * **underfitting**: the training error itself stays high; the model is too simple (or trained
@@ -167,12 +174,20 @@ for name, degree in (("underfit", 1), ("good fit", 3), ("overfit", 15)):
 # %% [markdown]
 # Training and validation loss against the degree, on a logarithmic axis: the training loss
 # never rises, because each higher degree contains every lower one (the least-squares fit can set
-# the extra coefficients to zero). The validation loss stays above ten times the cubic's up to
-# degree 2 and is lowest at the true degree 3. Degrees 4 to 7 cost little: their validation
-# losses stay below 1.35 times the cubic's. From degree 8 on the extra freedom goes into chasing
-# the noise of the 20 training points: the validation loss is at least 1.5 times the cubic's and
-# grows, though not at every step, to over a thousand times it at degree 15 (the ratios are
-# printed below the plot).
+# the extra coefficients to zero). In this draw the validation loss stays above ten times the
+# cubic's up to degree 2 and is lowest at the true degree 3; degrees 4 to 7 cost little, all
+# below 1.35 times the cubic's; from degree 8 on, where the extra freedom goes into chasing the
+# noise of the 20 training points, it is at least 1.5 times the cubic's and grows, though not at
+# every step, to over a thousand times it at degree 15 (the ratios are printed below the plot).
+#
+# Twenty points are few, and other draws of them tell the same story less neatly. Over 1000
+# fresh draws of the 220 points (`python benchmarks/draw_frequencies.py 04`), degrees 0 to 2
+# stayed above 3 times the cubic's validation loss in every draw (above 10 times in
+# 97.9 % of them); the lowest validation loss fell at degree 3 in 67.6 % of the draws and never
+# below it; degrees 4 to 7 all stayed below 1.35 times the cubic's in only 17.6 % (below twice it in
+# 50.7 %), so this draw made them unusually cheap; every degree from 8 on was at least 1.5 times
+# the cubic's in 70.6 %, and degree 15 above a thousand times it in 85.2 %, above it in every
+# draw. The cells below assert only what held in every one of those draws.
 
 # %%
 ax = d2l.semilogy(degrees, train_losses, "polynomial degree", "loss", degrees, valid_losses,
@@ -183,9 +198,8 @@ ax.text(0, noise**2 / 2 * 1.3, "noise level", fontsize=8, color="gray");
 # %%
 ratios = [v / valid_losses[3] for v in valid_losses]
 print("validation loss / the cubic's, degrees 0-15:", " ".join(f"{r:.3g}" for r in ratios))
-assert all(r > 10 for r in ratios[:3]), "degrees 0-2 underfit"
-assert all(1 < r < 1.35 for r in ratios[4:8]), "degrees 4-7 stay close to the cubic"
-assert all(r > 1.5 for r in ratios[8:]) and ratios[15] > 1000, "from degree 8 on it grows"
+assert all(r > 3 for r in ratios[:3]), "degrees 0-2 underfit"
+assert ratios[15] > 1, "degree 15 validates worse than the cubic"
 
 # %% [markdown]
 # The three fits on top of the data show what the numbers mean: the line cannot bend, the cubic
@@ -209,25 +223,31 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The losses must say the same, so we assert it:
+# The losses say the same. We assert what held in all of the 1000 fresh draws:
 #
-# * **underfitting**: the line's *training* loss is far above the cubic's (and above the noise
-#   level), and its validation loss is high too;
-# * **good fit**: the cubic's training and validation losses are both close to the noise level
-#   $0.005$ and close to each other;
+# * **underfitting**: the line's *training* loss is more than twice the cubic's (and twice the
+#   noise level), and its validation loss more than three times the cubic's;
+# * **good fit**: the cubic's training loss is below three times the noise level $0.005$, and the
+#   lowest validation loss falls at degree 3 or above: no underfitting degree validates best;
 # * **overfitting**: degree 15 has the *lowest* training loss of the three, yet a validation loss
-#   many times its training loss and many times the cubic's.
+#   more than five times its training loss.
+#
+# This draw shows more: the cubic's training and validation losses are both below twice the
+# noise level (held in 94.9 % of the draws) and within a factor of 2 of each other (in 65.4 %), and
+# degree 15's validation loss is over ten times both its training loss and the cubic's (in
+# 98.1 %).
 
 # %%
 tr, va = train_losses, valid_losses
 floor = noise**2 / 2
-assert tr[1] > 5 * tr[3] and tr[1] > 5 * floor, "the line should underfit: high training loss"
-assert va[1] > 5 * va[3], "the line should also validate badly"
-assert tr[3] < 2 * floor and va[3] < 2 * floor, "the cubic should reach the noise level"
-assert va[3] < 2 * tr[3], "the cubic should generalize: small train/validation gap"
+print(f"the cubic: train loss {tr[3] / floor:.2f} x the noise level, validation loss "
+      f"{va[3] / floor:.2f} x; degree 15: validation loss {va[15] / tr[15]:.3g} x its training loss")
+assert tr[1] > 2 * tr[3] and tr[1] > 2 * floor, "the line should underfit: high training loss"
+assert va[1] > 3 * va[3], "the line should also validate badly"
+assert tr[3] < 3 * floor, "the cubic should fit down to about the noise level"
 assert all(b <= a + 1e-12 for a, b in zip(tr, tr[1:])), "more capacity never raises the training loss"
-assert min(degrees, key=lambda d: va[d]) == 3, "the validation loss should bottom out at degree 3"
-assert va[15] > 10 * tr[15] and va[15] > 10 * va[3], "degree 15 should overfit"
+assert min(degrees, key=lambda d: va[d]) >= 3, "no underfitting degree should validate best"
+assert va[15] > 5 * tr[15], "degree 15 should overfit"
 
 # %% [markdown]
 # ### Choosing the degree by cross-validation
@@ -236,6 +256,10 @@ assert va[15] > 10 * tr[15] and va[15] > 10 * va[3], "degree 15 should overfit"
 # k-fold cross-validation estimates each degree's validation loss from the 20 training points
 # alone. The degree with the smallest average validation loss is the one we would pick. The
 # folds are random, so we fix them with a seed (here 1) and use the same folds for every degree.
+# In this draw it picks the true degree 3. Over the 1000 fresh draws of the benchmark, fold seed
+# 1 picked degree 3 in 69.5 % of them, a higher degree in 30.4 % and, once, the line: no statement
+# about its pick held in every draw (it scored the line worse than the cubic in 998), so this
+# cell and the next assert none and only print.
 
 # %%
 def cv_score(x, y, degree, k):
@@ -254,7 +278,6 @@ for degree in range(11):
     print(f"degree {degree:2d}: 5-fold CV loss {cv_scores[degree]:.4g}")
 best_degree = min(cv_scores, key=cv_scores.get)
 print("cross-validation with fold seed 1 picks degree", best_degree)
-assert best_degree == 3, f"with these folds CV picks the true degree 3, got {best_degree}"
 
 # %% [markdown]
 # That pick depends on the folds. With 20 points each round validates on only four, so every
@@ -280,16 +303,16 @@ with torch.random.fork_rng():
 print("degree picked: number of fold seeds", dict(sorted(picks.items())))
 best_repeated = min(mean_scores, key=mean_scores.get)
 print("repeated 5-fold CV (mean over the seeds) picks degree", best_repeated)
-assert len(picks) >= 3 and picks[3] < num_fold_seeds / 2, "one 5-fold run is an unstable guide"
-assert min(picks) == 3 and max(picks) <= 8, "no seed picks an underfitting degree"
-assert best_repeated == 3, "averaged over fold seeds, CV picks the true degree"
 
 # %% [markdown]
-# Fewer than half of the fold seeds pick the true degree; the others pick degrees up to 8. What is
-# stable is the other side: no seed picks a degree below 3, whose fits underfit so badly that no
-# shuffle hides it. Averaged over the 20 seeds the scores point to degree 3. With so little data,
-# a single k-fold run is a noisy estimate; repeating it over several shuffles costs more fits but
-# gives a steadier choice.
+# In this draw fewer than half of the fold seeds pick the true degree; the others pick degrees up
+# to 8. No seed picks a degree below 3, whose fits underfit so badly that no shuffle hides it, and
+# averaged over the 20 seeds the scores point to degree 3. Other draws of the 20 points spread
+# less: over the benchmark's 1000, the 20 seeds picked more than one degree in 82.6 % of the draws,
+# three or more in 41.9 %, and degree 3 in fewer than half of the seeds in only 25.5 %; no seed
+# picked a degree below 3 in 99.0 %, and the averaged scores pointed to degree 3 in 85.2 %. So one
+# k-fold run on so little data can depend on its shuffle, and by how much depends on the data;
+# repeating it over several shuffles costs more fits but gives a steadier choice.
 
 # %% [markdown]
 # ## Weight decay
@@ -319,8 +342,8 @@ assert best_repeated == 3, "averaged over fold seeds, CV picks the true degree"
 # \mathbf{w}^*$ has standard deviation 1) and $b = 0.05$; the noise has standard deviation 0.5, so
 # even the true model has a halved squared error of $0.5^2/2 = 0.125$. (`d2l.synthetic_data`
 # always adds noise 0.01, so we draw these labels ourselves.) Besides 80 training examples we draw
-# 100 validation examples to choose $\lambda$ on and 1000 test examples that we look at once, at
-# the end.
+# 100 validation examples to choose $\lambda$ on and 1000 test examples that choose nothing: we
+# only report on them, after the choices are made (monitoring numbers, as said at the start).
 #
 # Every run starts from $\mathbf{w} = 0$. That matters for a fair comparison: with fewer examples
 # than features, gradient steps only move $\mathbf{w}$ within the span of the training inputs, so
@@ -395,10 +418,16 @@ for lambd in lambdas:
 # %% [markdown]
 # Without the penalty the model fits the training set far below the noise level: it has learned
 # the noise. Its validation loss is several times the noise level. As $\lambda$ grows, the weights
-# shrink and the training loss rises, while the validation loss first falls, then climbs again
-# once the penalty also suppresses the signal. We pick the $\lambda$ with the smallest
-# **validation** loss and only then evaluate on the test set, once, next to $\lambda = 0$ and to
-# the trivial model that predicts the mean training label for every input.
+# shrink and the training loss rises, while the validation loss first falls, then (in this draw)
+# climbs again once the penalty also suppresses the signal. We pick the $\lambda$ with the
+# smallest **validation** loss and only then compute test losses: for it, for $\lambda = 0$ and
+# for the trivial model that predicts the mean training label for every input.
+#
+# Other draws of the 1180 examples (300 fresh ones in `python benchmarks/draw_frequencies.py 04`,
+# with the chapter's minibatch order) agree on the shape: in every one the weights shrank and
+# the training loss rose with $\lambda$, the unpenalized model fitted the training set below a
+# tenth of the noise level and validated above twice it (above three times in 94.0 %), and
+# validation chose some decay (the largest, $\lambda = 3$, once). The cell asserts those.
 
 # %%
 def losses_of(lambd):
@@ -420,17 +449,19 @@ train_losses_wd = [losses_of(lambd)[0] for lambd in lambdas]
 assert all(a > b for a, b in zip(norms, norms[1:])), "a larger lambda should give smaller weights"
 assert all(a < b for a, b in zip(train_losses_wd, train_losses_wd[1:])), "...and a higher training loss"
 assert losses_of(0)[0] < 0.1 * noise_floor, "without decay the model should fit the noise"
-assert losses_of(0)[1] > 3 * noise_floor, "...and validate several times worse than the noise level"
-assert 0 < best_lambda < lambdas[-1], "validation should prefer some decay, but not the most"
-assert test_loss[best_lambda] < 0.8 * test_loss[0], "the chosen decay should generalize clearly better"
+assert losses_of(0)[1] > 2 * noise_floor, "...and validate worse than twice the noise level"
+assert best_lambda > 0, "validation should prefer some decay"
+assert test_loss[best_lambda] < test_loss[0], "the chosen decay should generalize better"
 assert test_loss[best_lambda] < test_loss_mean, "...and beat the trivial model"
-assert 0.8 * test_loss_mean < test_loss[0] < test_loss_mean, "no decay: barely better than the mean"
 
 # %% [markdown]
 # The test set confirms what validation suggested: with the chosen $\lambda$ the test loss is
-# more than a fifth below that of the unpenalized model. Nothing but $\lambda$ differed between
-# the runs. The unpenalized model, after its 50 epochs, does less than a fifth better than the
-# constant prediction. That "after 50 epochs" matters: the next section follows it epoch by epoch.
+# below that of the unpenalized model (in every one of the 300 fresh draws), in this draw more
+# than a fifth below (in 81.0 % of the draws). Nothing but $\lambda$ differed between the runs. In
+# this draw the unpenalized model, after its 50 epochs, does less than a fifth better than the
+# constant prediction; over the fresh draws it did better than the constant at all in 86.7 %, and
+# less than a fifth better in 45.7 %. That "after 50 epochs" matters: the next section follows it
+# epoch by epoch.
 
 # %% [markdown]
 # ### Concise: the optimizer's `weight_decay`
@@ -465,6 +496,16 @@ for lambd in (0, best_lambda):
           f"validation loss {mean_squared_loss(net, X_valid_wd, y_valid_wd):.4f}")
     torch.testing.assert_close(net.weight.detach().T, w, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(net.bias.detach(), b, rtol=1e-4, atol=1e-5)
+
+# %% [markdown]
+# The penalty in the loss and the optimizer's `weight_decay` agree because the optimizer is plain
+# SGD: the penalty's gradient $\lambda\mathbf{w}$ enters the step exactly as a shrinking of the
+# weights by $1 - \eta\lambda$. Under Adam, which chapters 06 to 08 train with (chapter 06
+# introduces it), the two part ways. Adam divides every gradient by a running estimate of its
+# size, the penalty's $\lambda\mathbf{w}$ included, so `weight_decay` in `torch.optim.Adam` is an
+# $L_2$ penalty whose pull differs from weight to weight, not a uniform shrinking;
+# `torch.optim.AdamW` shrinks the weights separately from the gradient step (*decoupled* weight
+# decay, Loshchilov and Hutter, 2019). Chapter 15 derives both and compares them.
 
 # %% [markdown]
 # ## Training curves and early stopping
@@ -530,18 +571,20 @@ print(f"lowest validation loss {curves['validation'][best_epoch]:.4f} after epoc
 w50, b50 = scratch[0]
 torch.testing.assert_close(snapshots[50](X_valid_wd), linear_net(w50, b50)(X_valid_wd))
 assert curves["train"][-1] < curves["train"][50] < curves["train"][best_epoch], "training keeps fitting"
-assert 0 < best_epoch <= 10 and curves["validation"][best_epoch] < 0.9 * at_50
-assert curves["validation"][-1] > at_50, "the validation loss keeps climbing"
+assert 0 < best_epoch < 50, "the validation loss bottoms out before epoch 50"
 assert stop_early(curves["validation"], patience=10) == best_epoch
 
 # %% [markdown]
 # The training loss keeps falling while the validation loss bottoms out after a few epochs (the
 # dashed line) and then climbs: from then on the model is learning the noise of its 80 examples,
-# and the 50 epochs of the runs above stopped it part of the way up. Stopping early is a
-# regularizer of its own: in its first epochs, gradient descent from zero moves the weights
-# mostly along the directions the data determine best, and only later fits the rest. The test
-# set, once more and once for each, for this section's two final models, the early-stopped one
-# and the one trained for all 200 epochs:
+# and the 50 epochs of the runs above stopped it part of the way up. Over the 300 fresh draws the
+# lowest validation loss always came before epoch 50 (the cell asserts that), after 10 epochs or
+# fewer in 93.3 % of them (median 4 epochs, latest 45), and at epoch 200 the validation loss was
+# above epoch 50's in all draws but one. Stopping early is a regularizer of its own: in its first
+# epochs, gradient descent from zero moves the weights mostly along the directions the data
+# determine best, and only later fits the rest. The test losses of this section's two final
+# models, the early-stopped one and the one trained for all 200 epochs, are monitoring numbers
+# like those above:
 
 # %%
 test_loss_early = mean_squared_loss(snapshots[best_epoch], X_test_wd, y_test_wd)
@@ -550,17 +593,20 @@ print(f"test loss with lambda = 0: early stop after epoch {best_epoch} {test_los
       f"after 50 epochs {test_loss[0]:.4f}, after 200 epochs {test_loss_200:.4f}; "
       f"lambda = {best_lambda} {test_loss[best_lambda]:.4f}; predicting the mean label "
       f"{test_loss_mean:.4f}")
-assert test_loss_early < 0.8 * test_loss[0], "early stopping should generalize clearly better"
-assert abs(test_loss_early - test_loss[best_lambda]) < 0.1 * test_loss[best_lambda]
-assert test_loss_200 > test_loss_mean > test_loss[0], "trained longer, no better than the mean"
+assert test_loss_early < test_loss[0], "early stopping should generalize better"
+assert abs(test_loss_early - test_loss[best_lambda]) < 0.2 * test_loss[best_lambda]
+assert test_loss_200 > test_loss[0], "training on should make the unpenalized model worse"
 
 # %% [markdown]
-# On this problem the early-stopped model generalizes about as well as the chosen weight decay,
-# within a tenth of its test loss, and clearly better than the unpenalized run trained for 50
-# epochs. The two regularizers differ in what they change (the number of steps against the
-# penalty), and they can be combined. Trained for 200 epochs, the unpenalized model does worse on
-# the test set than predicting the mean label: that it did a little better after 50 epochs is
-# owed to stopping there.
+# In this draw the early-stopped model generalizes about as well as the chosen weight decay,
+# within a tenth of its test loss, and more than a fifth better than the unpenalized run trained
+# for 50 epochs. Over the 300 fresh draws it was within a fifth of the chosen decay's test loss in
+# all of them (within a tenth in 98.3 %) and better than the 50-epoch run in all (by more than a
+# fifth in 79.7 %): those two the cell asserts. The two regularizers differ in what they change
+# (the number of steps against the penalty), and they can be combined. Training on made the
+# unpenalized model worse in every draw; in this one, after 200 epochs, it does worse on the test
+# set than predicting the mean label, which happened in 58.0 % of the fresh draws. That it did a
+# little better than the mean after 50 epochs here is owed to stopping there.
 
 # %% [markdown]
 # ## Dropout
@@ -675,8 +721,8 @@ print(f"nn.Dropout dropped {1 - kept_torch.float().mean():.4f}, mean {out_torch.
 # chapter 03's (one hidden layer of 256 units) in three ways: a second hidden layer, the dropout,
 # and the initialization (PyTorch's default for `nn.Linear` here, $\mathcal{N}(0, 0.01^2)$
 # weights and zero biases there). Comparing the two chapters' accuracies therefore does not
-# isolate dropout; exercise 8 changes dropout alone. The full run should end above 83 % test
-# accuracy. Before training we keep one training batch and the untrained net's loss on it, to
+# isolate dropout; exercise 8 changes dropout alone. The full run should end above 84 % test
+# accuracy (0.03 below the measured full run, rounded down). Before training we keep one training batch and the untrained net's loss on it, to
 # check afterwards that training lowered it. `d2l.batch_loss(net, X, y)` computes that mean
 # cross-entropy without gradients, in eval mode, so that no random mask enters the comparison,
 # and leaves the net in the mode it was in.
@@ -704,7 +750,7 @@ print(f"loss on the kept training batch: untrained {loss_untrained:.4f}, trained
       f"{loss_trained:.4f} (SGD steps taken: {history.steps})")
 if not history.interrupted:  # a run stopped with Ctrl-C may not have taken a step yet
     assert loss_trained < loss_untrained, "training should lower the loss on its own data"
-d2l.check_accuracy(history, 0.83, quick=0.75);
+d2l.check_accuracy(history, 0.84, quick=0.75);
 
 # %% [markdown]
 # Dropout is random only in training; in eval mode the network is a fixed function, so two
@@ -725,17 +771,20 @@ with torch.no_grad():
 # * Training error measures fit, validation error estimates generalization; compare models on
 #   data they were not fitted to, and keep the test set for the very end.
 # * k-fold cross-validation uses each example for validation exactly once. On 20 points its choice
-#   of degree depended on the random folds (fewer than half of 20 fold seeds picked the true
-#   degree 3, none an underfitting one); averaging over the seeds picked 3.
+#   of degree can depend on the random folds: in this chapter's draw fewer than half of 20 fold
+#   seeds picked the true degree 3 and none an underfitting one, and averaging over the seeds
+#   picked 3 (over 1000 fresh draws of the points, the seeds disagreed in 82.6 %).
 # * Too little capacity underfits (high training loss); too much for the data overfits (low
 #   training loss, much higher validation loss).
 # * Weight decay adds $\frac{\lambda}{2}\|\mathbf{w}\|^2$ to the loss, i.e. shrinks the weights by
-#   $1-\eta\lambda$ each step; in PyTorch it is the optimizer's `weight_decay`. Choose $\lambda$
-#   on validation data; with 80 noisy examples of 100 features, the chosen decay generalized
-#   clearly better than none.
+#   $1-\eta\lambda$ each step of plain SGD; in PyTorch it is the optimizer's `weight_decay`
+#   (under Adam the two differ: `AdamW` decouples the shrinking). Choose $\lambda$ on validation
+#   data; with 80 noisy examples of 100 features, the chosen decay generalized better than none
+#   (in each of 300 fresh draws; by more than a fifth in 81 % and in this chapter's draw).
 # * The validation curve over the epochs chooses how long to train: early stopping kept the epoch
 #   with the lowest validation loss and generalized about as well as the chosen weight decay,
-#   while training on made the unpenalized model worse than predicting the mean.
+#   while training on made the unpenalized model worse (in this chapter's draw even worse than
+#   predicting the mean label, as in 58 % of the fresh draws).
 # * Inverted dropout zeroes units with probability $p$ and scales the rest by $1/(1-p)$, keeping
 #   the expectation; at evaluation it does nothing.
 #
@@ -801,7 +850,10 @@ d2l.exercises.check_dropout_moments(dropout_moments)
 #    $\mathbf{w} = (\mathbf{X}^\top\mathbf{X} + n\lambda \mathbf{I})^{-1}\mathbf{X}^\top\mathbf{y}$
 #    (no bias). Why does this exist even when $n < d$?
 # 8. Train the Fashion-MNIST MLP with dropout switched off ($p = 0$) and compare training and test
-#    accuracy with the run above. Which gap grows?
+#    accuracy with the run above. Which gap grows? Measure the training accuracy after training,
+#    with `d2l.evaluate_accuracy(train_iter, net)`: the "train acc" that `d2l.train_ch3` prints is
+#    measured in training mode (dropout on) while the weights still change during the epoch, so it
+#    does not compare with the test accuracy, which is measured in eval mode after the epoch.
 # 9. Why does dropout's mask have to be drawn afresh for every minibatch? What would a single
 #    fixed mask amount to?
 
@@ -830,7 +882,8 @@ d2l.exercises.check_dropout_moments(dropout_moments)
 #   $1 - \eta\lambda = -9$, so every step flips the weights and makes them 9 times larger, and
 #   they end as `nan`.
 # * **8.** Test accuracy averaged over the last 3 epochs: 0.861 with dropout 0.2/0.5, 0.842
-#   without. After the last epoch, training accuracy (eval mode) minus test accuracy is 0.016 with
-#   dropout and 0.023 without: the gap is larger without dropout.
+#   without. After the last epoch, training accuracy (eval mode, `d2l.evaluate_accuracy(train_iter,
+#   net)`) minus test accuracy is 0.016 with dropout and 0.023 without: the gap is larger without
+#   dropout.
 #
 # </details>
