@@ -1,12 +1,16 @@
 """Checkpoints of a training run, so that a long run survives a kernel restart (taught in
 09_alexnet).
 
-`train_ch3(..., checkpoint=PATH)` and `train_ch5(..., checkpoint=PATH)` write, after every
-finished epoch, one file holding the net's and the optimizer's state, the state of a schedule
-attached to the optimizer (`d2l.cosine_schedule`), every random-number generator's state, the
-epoch count and the history. The file is written next to PATH under a temporary name and then
-renamed over PATH, so it is always either the old checkpoint or the new one, never half of one.
-When PATH exists as a run starts, the run resumes after its last finished epoch.
+`train_ch3(..., checkpoint=PATH)` and `train_ch5(..., checkpoint=PATH)` write one file after
+every finished epoch and, inside an epoch, every `checkpoint_every` seconds of training. It holds
+the net's and the optimizer's state, the state of a schedule attached to the optimizer
+(`d2l.cosine_schedule`), the fp16 path's loss scaler, every random-number generator's state, the
+epoch count, the history and, inside an epoch, the position: the batches done, the random state
+when the epoch began and the epoch's running sums. The file is written next to PATH under a
+temporary name and then renamed over PATH, so it is always either the old checkpoint or the new
+one, never half of one. When PATH exists as a run starts, the run resumes where the file was
+taken: after its last finished epoch, or at the saved batch, drawing the same shuffle, so the
+resumed run equals a straight one.
 
 A checkpoint also records the run it belongs to: the profile, the data's size (training batches,
 batch size, image size), the net's structure (its repr, which shows a changed dropout p), the
@@ -44,7 +48,8 @@ class CheckpointMismatch(ValueError):
     """A checkpoint file belongs to another net, optimizer or run (09_alexnet)."""
 
 
-def _random_state() -> dict:
+def random_state() -> dict:
+    """Every random-number generator's state (python, torch, CUDA, numpy), as a checkpoint holds it."""
     state = {"python": random.getstate(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -57,7 +62,8 @@ def _random_state() -> dict:
     return state
 
 
-def _set_random_state(state: dict) -> None:
+def set_random_state(state: dict) -> None:
+    """Put back a state from `random_state()`."""
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     torch.set_rng_state(state["torch"])
@@ -253,7 +259,8 @@ class Checkpoint:
         # taken now, before any step changes the optimizer: what this run is
         self.run = describe_run(net, optimizer, self.params, num_epochs, train_iter)
 
-    def _state(self, epoch: int, history: dict, steps: int) -> dict:
+    def _state(self, epoch: int, history: dict, steps: int, position: dict | None,
+               scaler: torch.amp.GradScaler | None) -> dict:
         schedule = _schedule(self.optimizer)
         return {
             "format": FORMAT,
@@ -264,19 +271,24 @@ class Checkpoint:
             "optimizer_class": type(self.optimizer).__name__ if self.optimizer else None,
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
             "schedule": schedule.state_dict() if schedule is not None else None,
-            "random": _random_state(),
+            "random": random_state(),
             "epoch": epoch,
             "num_epochs": self.num_epochs,
             "steps": steps,
             "history": {key: list(values) for key, values in history.items()},
+            "position": position,
+            "scaler": scaler.state_dict() if scaler is not None else None,
         }
 
-    def save(self, epoch: int, history: dict, steps: int) -> None:
-        """Write the state after `epoch` finished epochs, atomically."""
+    def save(self, epoch: int, history: dict, steps: int, position: dict | None = None,
+             scaler: torch.amp.GradScaler | None = None) -> None:
+        """Write the state after `epoch` finished epochs, atomically. Inside an epoch, `position`
+        says where: the batches done, the random state when the epoch began (so a resume draws
+        the same shuffle) and the epoch's running sums; `scaler` is the fp16 path's loss scaler."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
         try:
-            torch.save(self._state(epoch, history, steps), tmp)
+            torch.save(self._state(epoch, history, steps, position, scaler), tmp)
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -307,9 +319,12 @@ class Checkpoint:
             if sizes != saved_sizes:
                 self._refuse(f"tensors in the optimizer's param groups: was {saved_sizes}, now {sizes}")
 
-    def load(self) -> tuple[int, dict, int] | None:
-        """Restore the net, optimizer, schedule and random state from the file, if there is one,
-        and return `(finished epochs, history, steps)`; None when there is no file."""
+    def load(self, scaler: torch.amp.GradScaler | None = None
+             ) -> tuple[int, dict, int, dict | None] | None:
+        """Restore the net, optimizer, schedule, loss scaler and random state from the file, if
+        there is one, and return `(finished epochs, history, steps, position)`, where `position`
+        is None for a checkpoint taken between epochs (see `save`); None when there is no file.
+        A scaler is restored only when the file has one (a run may resume on another path)."""
         if not self.path.exists():
             return None
         try:
@@ -343,5 +358,7 @@ class Checkpoint:
             self.optimizer.load_state_dict(state["optimizer"])
         if schedule is not None:
             schedule.load_state_dict(state["schedule"])
-        _set_random_state(state["random"])
-        return state["epoch"], state["history"], state["steps"]
+        if scaler is not None and state["scaler"] is not None:
+            scaler.load_state_dict(state["scaler"])
+        set_random_state(state["random"])
+        return state["epoch"], state["history"], state["steps"], state["position"]

@@ -520,9 +520,14 @@ class InMemoryLoader:
         return self._moved[device]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return self.batches()
+
+    def batches(self, skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One pass, as iterating gives, from batch `skip` on: the shuffle is drawn as for a
+        whole pass, and the skipped batches are never made (a checkpoint resumed mid-epoch)."""
         n = len(self.images)
         order = torch.randperm(n).to(self.device) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
+        for start in range(skip * self.batch_size, n, self.batch_size):
             if order is None:  # a slice is a view: copy the labels so a batch edited in place
                 X = self.images[start:start + self.batch_size]  # (X is copied by .float() below)
                 y = self.labels[start:start + self.batch_size].clone()  # leaves the data set alone

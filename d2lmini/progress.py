@@ -57,9 +57,9 @@ class RunProgress:
     (02_softmax_regression)."""
 
     def __init__(self, num_epochs: int, train_iter: Iterable, test_iter: Iterable,
-                 device: torch.device, first_epoch: int = 1, checkpoint: bool = False):
+                 device: torch.device, checkpoint: bool = False):
         self.num_epochs, self.device, self.checkpoint = num_epochs, device, checkpoint
-        self.epochs_left = num_epochs - first_epoch + 1  # fewer when a checkpoint resumes
+        self.epochs_left = num_epochs  # fewer when a checkpoint resumes (the loop sets it)
         self.num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
         self.train_examples = num_examples(train_iter)
         self.test_examples = num_examples(test_iter)
@@ -67,15 +67,17 @@ class RunProgress:
         self._estimated = False
         self._t0 = 0.0  # when the first epoch began
         self._warm: float | None = None  # when the first batch had finished
+        self._batches = 0  # batches trained by this call, until the estimate
 
-    def start_epoch(self, epoch: int) -> None:
+    def start_epoch(self, epoch: int, examples_done: int = 0) -> None:
+        """A new bar; `examples_done` of the epoch were trained before a checkpoint resumed it."""
         from tqdm.std import tqdm
         interval = 0.1 if sys.stderr.isatty() else 0.5 if "ipykernel" in sys.modules else 5.0
         if not self._estimated:
             self._t0 = time.perf_counter()
         self.bar = tqdm(total=self.train_examples, desc=f"epoch {epoch}/{self.num_epochs}",
                         unit="ex", unit_scale=(self.train_examples or 0) >= 10_000,  # 60.0k, not 0.00/200
-                        leave=False, dynamic_ncols=True,
+                        initial=examples_done, leave=False, dynamic_ncols=True,
                         mininterval=interval, file=sys.stderr)
 
     def batch_done(self, batch: int, batch_examples: int) -> None:
@@ -84,17 +86,18 @@ class RunProgress:
         self.bar.update(batch_examples)
         if self._estimated:
             return
-        if batch == 0:
+        self._batches += 1
+        if self._warm is None:  # the run's first batch (a resumed run's may be batch 312)
             self._sync()
             self._warm = time.perf_counter()
-        elif (batch >= ESTIMATE_AFTER_BATCHES
+        elif (self._batches > ESTIMATE_AFTER_BATCHES
               and time.perf_counter() - self._warm >= ESTIMATE_AFTER_SECONDS):
-            self._estimate(batch + 1)
+            self._estimate(self._batches)
 
-    def end_epoch(self, batches_done: int) -> None:
+    def end_epoch(self) -> None:
         self.close()
         if not self._estimated:  # an epoch shorter than the estimate window
-            self._estimate(batches_done)
+            self._estimate(self._batches)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -132,8 +135,8 @@ class RunProgress:
                 message += ("; or the quick profile, `%env D2LMINI_PROFILE=quick` before the first"
                             f" import: all the data, {plural(PROFILES['quick'].max_epochs, 'epoch')}, "
                             f"{_about(per_epoch * PROFILES['quick'].max_epochs)} here")
-            message += ("; this run saves a checkpoint after every epoch, so it resumes after a "
-                        "restart" if self.checkpoint else
+            message += ("; this run saves a checkpoint after every epoch and every few minutes "
+                        "inside one, so it resumes after a restart" if self.checkpoint else
                         "; checkpoint=PATH lets a run survive a restart")
             message += ("; Ctrl-C (or Jupyter's stop button) ends training early and keeps the "
                         "finished epochs")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import itertools
 import math
 import os
 import time
@@ -25,7 +26,7 @@ from torch import nn
 from . import checks
 from . import precision as precisions
 from . import validate
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, random_state, set_random_state
 from .data import InMemoryLoader
 from .device import get_device
 from .linear import sgd
@@ -73,8 +74,12 @@ class Timer:
     def start(self) -> None:
         self._t0 = time.perf_counter()
 
+    def elapsed(self) -> float:
+        """Seconds since the last start, without recording a lap."""
+        return time.perf_counter() - self._t0
+
     def stop(self) -> float:
-        self.times.append(time.perf_counter() - self._t0)
+        self.times.append(self.elapsed())
         return self.times[-1]
 
 
@@ -240,17 +245,40 @@ def _takes_is_training(net: object) -> bool:
 CLASSIC_LR = 10.0
 EXPLODED = 100  # an epoch's mean loss this many times the first batch's (at least 0.1) diverged
 CURVE_POINTS = 10  # points per epoch of the running training loss and accuracy on the live curves
+# Seconds of training between checkpoints inside an epoch. `benchmarks/checkpoint_cost.py` on 2
+# AMD EPYC cores: the largest save, AlexNet with Adam's state (561 MB), took 4.3 s, 1.4 % of it.
+CHECKPOINT_EVERY = 300.0
 
 
-def _checkpoint_note(saver: Checkpoint | None, done: int) -> str:
+def _checkpoint_note(saver: Checkpoint | None, saved_at: str | None) -> str:
     """What the interrupt line says of the checkpoint: only what is in the file."""
     if saver is None:
         return ""
-    if done and saver.path.exists():
-        return (f"; the checkpoint {saver.path} holds the run after epoch {done}: run the cell "
-                "again to resume from there")
-    return (f"; no checkpoint was written yet ({saver.path} is written when an epoch ends), so "
-            "running the cell again starts the run over")
+    if saved_at is not None and saver.path.exists():
+        return (f"; the checkpoint {saver.path} holds the run {saved_at}: run the cell again to "
+                "resume from there")
+    return (f"; no checkpoint was written yet ({saver.path} is written when an epoch ends and "
+            "every few minutes inside one), so running the cell again starts the run over")
+
+
+def _where(epoch: int, batches: int, num_batches: int | str) -> str:
+    return f"after epoch {epoch}" if not batches else \
+        f"at epoch {epoch + 1}, batch {batches} of {num_batches}"
+
+
+def _pass(train_iter: Iterable, device: torch.device, skip: int,
+          random_now: dict | None) -> Iterable:
+    """One pass over the training data; resumed mid-epoch, from batch `skip` with the shuffle the
+    pass drew (the random state is the epoch's start until the first batch is made), then the
+    random state the checkpoint was taken with."""
+    batches = _moved(train_iter, device)
+    if not skip:
+        return batches
+    rest = (batches.batches(skip) if isinstance(batches, InMemoryLoader)
+            else itertools.islice(iter(batches), skip, None))
+    first = next(rest, None)
+    set_random_state(random_now)
+    return rest if first is None else itertools.chain([first], rest)
 
 
 def _nonfinite_images(train_iter: Iterable, device: torch.device) -> str:
@@ -290,6 +318,20 @@ class _EpochStats:
         self.first_bad = torch.where(bad, batch, self.first_bad)
         if self.first_loss is None:
             self.first_loss = loss_sum / len(y)
+
+    def state(self) -> dict:
+        """The sums so far, for a checkpoint inside the epoch."""
+        return {"loss": self.loss, "correct": self.correct, "first_bad": self.first_bad,
+                "count": self.count, "num_classes": self.num_classes,
+                "first_loss": self.first_loss}
+
+    def restore(self, state: dict) -> None:
+        device = self.loss.device
+        self.loss, self.correct = state["loss"].to(device), state["correct"].to(device)
+        self.first_bad, self.count = state["first_bad"].to(device), state["count"]
+        self.num_classes = state["num_classes"]
+        first = state["first_loss"]
+        self.first_loss = first.to(device) if first is not None else None
 
     def running(self) -> tuple[float, float]:
         """The epoch's mean loss and accuracy so far (one read of the device, for the curves)."""
@@ -389,12 +431,14 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
          num_epochs: int, loss: Callable, losses: Callable, step: Callable,
          precision: precisions.Precision, optimizer: torch.optim.Optimizer | None,
          params: list[torch.Tensor] | None, checkpoint: str | os.PathLike | None,
+         checkpoint_every: float, scaler: torch.amp.GradScaler | None = None,
          lr: float | None = None) -> History:
     """The epoch loop shared by train_ch3 and train_ch5. `losses(y_hat, y)` gives one batch's
     summed loss and the objective to differentiate; `step(objective, batch_size)` updates the
-    parameters and says whether it stepped. The callers have checked the arguments; each pass's first batch and
-    the net's first output are checked here (`checks`), and the layout is settled on the run's
-    first batch, before any step.
+    parameters and says whether it stepped. The callers have checked the arguments; each pass's
+    first batch and the net's first output are checked here (`checks`), and the layout is settled
+    on the run's first batch, before any step. With a checkpoint, the run is saved after every
+    epoch and every `checkpoint_every` seconds inside one, and resumes where the file was taken.
 
     Ctrl-C (KeyboardInterrupt, also what Jupyter's stop button sends) ends the run at once: one
     line says so, and the history of the epochs that finished is returned, marked `interrupted`;
@@ -405,22 +449,25 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
     history = History(run)
     saver = None if checkpoint is None else Checkpoint(checkpoint, net, optimizer, params, run,
                                                        train_iter=train_iter)
-    resumed = saver.load() if saver is not None else None
-    first = 1
+    resumed = saver.load(scaler) if saver is not None else None
+    progress = RunProgress(run, train_iter, test_iter, device, checkpoint=saver is not None)
+    num_batches = progress.num_batches or "?"
+    first, position, saved_at = 1, None, None
     if resumed is not None:
-        done, old_history, history.steps = resumed
+        done, old_history, history.steps, position = resumed
         for key in history:
             history[key].extend(old_history[key])
         first = done + 1
-        print(f"resuming from checkpoint {saver.path}: {done} of {run} epochs already done")
+        saved_at = _where(done, position["batch"] if position else 0, num_batches)
+        print(f"resuming from checkpoint {saver.path}: " + (
+            f"epoch {first}, batch {position['batch'] + 1} of {num_batches} (of {run} epochs)"
+            if position else f"{done} of {run} epochs already done"))
+        progress.epochs_left = run - done
     animator = Animator.in_notebook(run)
     if animator is not None:
         for epoch in range(1, first):
             animator.add(epoch, tuple(history[k][epoch - 1]
                                       for k in ("train_loss", "train_acc", "test_acc")))
-    progress = RunProgress(run, train_iter, test_iter, device, first_epoch=first,
-                           checkpoint=saver is not None)
-    num_batches = progress.num_batches or "?"
     # the live curves get the running training loss and accuracy about 10 times per epoch
     every = max(1, progress.num_batches // CURVE_POINTS) if progress.num_batches else 0
     first_loss, image_range = None, (0.0, 0.0)
@@ -443,27 +490,34 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
             if isinstance(net, nn.Module):
                 net.train()
             timer, stats = Timer(), _EpochStats(device, first_loss)
-            progress.start_epoch(epoch)
-            batch = -1
-            for batch, item in enumerate(_moved(train_iter, device)):
+            head, carried, random_now = 0, 0.0, None  # where this pass starts
+            if position is not None and epoch == first:  # resumed inside this epoch
+                head, carried = position["batch"], position["seconds"]
+                stats.restore(position["sums"])
+                random_now = random_state()  # the state when the checkpoint was taken
+                set_random_state(position["epoch_random"])  # so the pass draws the same shuffle
+            epoch_random = random_state() if saver is not None else None
+            progress.start_epoch(epoch, stats.count)
+            last_save, batch = time.perf_counter(), head - 1
+            for batch, item in enumerate(_pass(train_iter, device, head, random_now), start=head):
                 X, y = checks.pair(item, "train_iter")
-                if batch == 0:
+                if batch == head:
                     checks.first_batch(X, y, "train_iter", net, params)
                     image_range = float(X.min()), float(X.max())
                 checks.empty(X, "train_iter", batch)
                 X = precision.batch(X.to(device, non_blocking=True))
                 y = y.to(device, non_blocking=True).long()  # int32 labels too; a no-op for int64
-                if batch == 0 and epoch == first:
+                if batch == head and epoch == first:
                     precision, X, y_hat = _first_forward(net, X, precision, forward)
                 else:
                     y_hat = forward(X)
-                if batch == 0:
+                if batch == head:
                     checks.scores(y_hat, y)
                     checks.labels(y, y_hat, "train_iter", batch)
                     checks.loss_inputs(loss, y_hat)
                 try:
                     loss_sum, objective = losses(y_hat, y)
-                    if batch == 0 and epoch == first:
+                    if batch == head and epoch == first:
                         checks.first_loss(loss, y_hat, loss_sum)
                     stepped = step(objective, len(y))
                 except (IndexError, RuntimeError):
@@ -476,18 +530,26 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
                         and batch + 1 < progress.num_batches:
                     animator.add(epoch - 1 + (batch + 1) / progress.num_batches,
                                  (*stats.running(), None))
-            progress.end_epoch(batch + 1)
+                if (saver is not None and time.perf_counter() - last_save >= checkpoint_every
+                        and progress.num_batches and batch + 1 < progress.num_batches):
+                    saver.save(epoch - 1, history, history.steps, scaler=scaler, position={
+                        "batch": batch + 1, "epoch_random": epoch_random, "sums": stats.state(),
+                        "seconds": carried + timer.elapsed()})
+                    saved_at, last_save = _where(epoch - 1, batch + 1, num_batches), \
+                        time.perf_counter()
+            progress.end_epoch()
             train_loss, train_acc = stats.finish(epoch, num_batches, explain)
             first_loss = stats.first_loss
             test_acc = _accuracy(test_iter, net, device, "test_iter", precision)
-            seconds = timer.stop()
+            seconds = carried + timer.stop()
             print(f"epoch {epoch}/{run}, loss {train_loss:.4f}, train acc {train_acc:.3f}, "
                   f"test acc {test_acc:.3f}, {seconds:.1f} sec, "
                   f"{stats.count / seconds:.0f} examples/sec")
             for key, value in zip(history, (train_loss, train_acc, test_acc, seconds)):
                 history[key].append(value)
             if saver is not None:
-                saver.save(epoch, history, history.steps)
+                saver.save(epoch, history, history.steps, scaler=scaler)
+                saved_at = _where(epoch, 0, num_batches)
             if animator is not None:
                 animator.add(epoch, (train_loss, train_acc, test_acc))
     except KeyboardInterrupt:
@@ -497,7 +559,7 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
         kept = (f"returning the history of the {plural(done, 'finished epoch')}" if done else
                 "no epoch finished, so the history is empty")
         print(f"training interrupted during epoch {epoch} of {run}: {kept}; the net keeps its "
-              f"current weights{_checkpoint_note(saver, done)}")
+              f"current weights{_checkpoint_note(saver, saved_at)}")
     finally:
         progress.close()
     return history
@@ -506,8 +568,8 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
 def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Callable,
               num_epochs: int, batch_size: int, params: list[torch.Tensor] | None = None,
               lr: float | None = None, optimizer: torch.optim.Optimizer | None = None, *,
-              precision: str | None = None, checkpoint: str | os.PathLike | None = None
-              ) -> History:
+              precision: str | None = None, checkpoint: str | os.PathLike | None = None,
+              checkpoint_every: float = CHECKPOINT_EVERY) -> History:
     """Train a classifier for softmax regression and MLPs, on the net's device (the CPU for
     scratch models).
 
@@ -526,12 +588,13 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
     ln(number of classes) at chance accuracy, is reported as divergence, as a NaN loss is.
 
     Keyword only: `precision` ("auto", "bf16", "fp16", "fp32"; see `train_ch5`; "fp16" needs
-    `optimizer`) and `checkpoint`, a file saved after every epoch and resumed from when it exists
-    (09_alexnet)."""
+    `optimizer`) and `checkpoint`, a file saved after every epoch and every `checkpoint_every`
+    seconds inside one, and resumed from when it exists (09_alexnet)."""
     checks.net(net)
     checks.iterable("train_iter", train_iter)
     checks.iterable("test_iter", test_iter)
     checks.classification_loss(loss)
+    checkpoint_every = validate.positive_number("checkpoint_every", checkpoint_every)
     validate.positive_int("num_epochs", num_epochs)
     validate.positive_int("batch_size", batch_size)
     if optimizer is not None:
@@ -590,13 +653,14 @@ def train_ch3(net: Callable, train_iter: Iterable, test_iter: Iterable, loss: Ca
 
     net = chosen.prepare(net)  # as in train_ch5: the layout follows the chosen path
     return _fit(net, train_iter, test_iter, device, num_epochs, loss, losses, step, chosen,
-                optimizer, params, checkpoint, lr)
+                optimizer, params, checkpoint, checkpoint_every, scaler, lr)
 
 
 def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_size: int,
               optimizer: torch.optim.Optimizer, device: torch.device | str | None,
               num_epochs: int, *, precision: str | None = None,
-              checkpoint: str | os.PathLike | None = None) -> History:
+              checkpoint: str | os.PathLike | None = None,
+              checkpoint_every: float = CHECKPOINT_EVERY) -> History:
     """Train a CNN with cross-entropy on `device` (None: the best available): moves the net and
     the batches there, prints one line per epoch (loss, train acc, test acc, seconds,
     examples/s), draws live curves in Jupyter and returns the per-epoch `History` (06_convolutions).
@@ -608,14 +672,17 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
     "fp32" turns the fast path off, "bf16" and "fp16" force those paths. The "training on ..."
     line names the device and says which path runs and why. A net whose forward fails on
     channels-last activations (a `.view` of them) trains in the default layout instead, said in
-    one line. `checkpoint=PATH` saves the run after every finished epoch and, when PATH exists,
-    resumes after its last finished epoch."""
+    one line. `checkpoint=PATH` saves the run after every finished epoch and every
+    `checkpoint_every` seconds of training inside one (default `CHECKPOINT_EVERY`, 5 minutes),
+    and, when PATH exists, resumes where it was taken: after the last finished epoch or at the
+    saved batch, with the same batch order and random state, so the result equals a straight run."""
     validate.module("net", net)
     checks.iterable("train_iter", train_iter)
     checks.iterable("test_iter", test_iter)
     validate.positive_int("batch_size", batch_size)
     checks.optimizer(optimizer, net)
     validate.positive_int("num_epochs", num_epochs)
+    checkpoint_every = validate.positive_number("checkpoint_every", checkpoint_every)
     device = get_device(device)
     chosen = precisions.choose(precision, device, net)
     net = chosen.prepare(net.to(device))
@@ -629,7 +696,7 @@ def train_ch5(net: nn.Module, train_iter: Iterable, test_iter: Iterable, batch_s
 
     return _fit(net, train_iter, test_iter, device, num_epochs, loss, losses,
                 lambda objective, size: _optimizer_step(optimizer, objective, scaler), chosen,
-                optimizer, None, checkpoint)
+                optimizer, None, checkpoint, checkpoint_every, scaler)
 
 
 def check_accuracy(history: dict[str, list[float]], floor: float | None = None, *,

@@ -2,6 +2,11 @@
 only when one was written, the long-run advice fits whether one is passed, and the live curves
 move inside an epoch."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
 import torch
 from torch import nn
@@ -73,7 +78,8 @@ def test_the_long_run_advice_fits_whether_a_checkpoint_is_passed(tmp_path, capsy
     out = capsys.readouterr().out
     assert "that is long on a CPU" in out
     assert ("checkpoint=PATH lets a run survive a restart" in out) != with_checkpoint
-    assert ("this run saves a checkpoint after every epoch" in out) == with_checkpoint
+    assert ("this run saves a checkpoint after every epoch and every few minutes inside one"
+            in out) == with_checkpoint
 
 
 class Handle:
@@ -107,3 +113,86 @@ def test_animator_draws_a_curve_only_where_it_has_a_value(monkeypatch):
     animator.add(0.5, (1.0, 0.4, None))
     animator.add(1, (0.8, 0.5, 0.45))
     assert animator.xs == [[0.5, 1], [0.5, 1], [1]] and animator.ys[2] == [0.45]
+
+
+# --- checkpoints inside an epoch ----------------------------------------------------------------
+# One script, run in fresh processes: a small conv net with dropout, SGD with momentum, a cosine
+# schedule and a shuffled loader (d2l's, or torch's DataLoader), saving after every batch
+# (checkpoint_every tiny). STOP makes the loader raise KeyboardInterrupt at one batch of one pass.
+MID_EPOCH_SCRIPT = textwrap.dedent("""
+    import sys, torch
+    from torch import nn
+    import d2lmini as d2l
+
+    ckpt, out, stop_pass, stop_batch, kind = sys.argv[1:6]
+    stop = (int(stop_pass), int(stop_batch))
+    d2l.set_seed(0)
+    g = torch.Generator().manual_seed(1)
+    images = (torch.rand(96, 12, 12, generator=g) * 255).to(torch.uint8)
+    labels = torch.arange(96) % 4
+    if kind == "d2l":
+        train = d2l.InMemoryLoader(images, labels, 16, shuffle=True)
+    else:
+        data = torch.utils.data.TensorDataset(images.float().unsqueeze(1) / 255, labels)
+        train = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)
+    test = d2l.InMemoryLoader(images[:32], labels[:32], 16, shuffle=False)
+
+    class Stopping:
+        def __init__(self, loader):
+            self.loader, self.passes = loader, 0
+        def __len__(self):
+            return len(self.loader)
+        def __iter__(self):
+            self.passes += 1
+            for i, batch in enumerate(self.loader):
+                if (self.passes, i) == stop:
+                    raise KeyboardInterrupt
+                yield batch
+
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), d2l.FlattenLayer(), nn.Dropout(0.5),
+                        nn.Linear(4 * 10 * 10, 4))
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    schedule = d2l.cosine_schedule(opt, 3 * len(train))
+    history = d2l.train_ch5(net, Stopping(train), test, 16, opt, "cpu", 3,
+                            checkpoint=None if ckpt == "-" else ckpt, checkpoint_every=1e-9)
+    torch.save({"state": net.state_dict(), "history": dict(history), "steps": history.steps,
+                "interrupted": history.interrupted, "lr": opt.param_groups[0]["lr"],
+                "schedule_steps": schedule.last_epoch}, out)
+""")
+
+
+def run_mid_epoch(tmp_path, ckpt, name, stop, kind):
+    script = tmp_path / "run.py"
+    script.write_text(MID_EPOCH_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(ckpt), str(tmp_path / name),
+                           str(stop[0]), str(stop[1]), kind], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "D2LMINI_PROFILE": "full"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout, torch.load(tmp_path / name, weights_only=True)
+
+
+@pytest.mark.parametrize("kind", ["d2l", "DataLoader"])
+def test_a_run_interrupted_mid_epoch_resumes_in_a_new_process_as_if_never_stopped(tmp_path, kind):
+    _, whole = run_mid_epoch(tmp_path, "-", "whole.pt", (0, 0), kind)
+    ckpt = tmp_path / "runs" / "net.pt"
+    out, first = run_mid_epoch(tmp_path, ckpt, "first.pt", (2, 4), kind)  # epoch 2, batch 5 of 6
+    assert first["interrupted"] and first["steps"] == 6 + 4
+    assert f"the checkpoint {ckpt} holds the run at epoch 2, batch 4 of 6" in out
+    out, resumed = run_mid_epoch(tmp_path, ckpt, "resumed.pt", (0, 0), kind)
+    assert f"resuming from checkpoint {ckpt}: epoch 2, batch 5 of 6 (of 3 epochs)" in out
+    assert not resumed["interrupted"] and resumed["steps"] == whole["steps"] == 18
+    assert resumed["schedule_steps"] == whole["schedule_steps"] == 18
+    for key in ("train_loss", "train_acc", "test_acc"):
+        assert resumed["history"][key] == whole["history"][key], key
+    assert resumed["lr"] == whole["lr"]
+    for key, value in whole["state"].items():
+        torch.testing.assert_close(resumed["state"][key], value, rtol=0, atol=0)
+    assert [p.name for p in ckpt.parent.iterdir()] == ["net.pt"]  # no temporary files left
+
+
+def test_checkpoint_every_is_checked_at_the_call(tmp_path):
+    net = nn.Linear(4, 3)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="checkpoint_every must be"):
+        d2l.train_ch5(net, blobs(), blobs(), 8, opt, "cpu", 1, checkpoint=tmp_path / "c.pt",
+                      checkpoint_every=0)
