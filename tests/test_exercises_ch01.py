@@ -60,6 +60,24 @@ def test_gradients_typical_mistakes(wrong, hint):
         check_linreg_gradients(wrong)
 
 
+def gradients_overwriting_y(X, y, w, b):
+    # right values, but the caller's labels become the residuals
+    y -= X @ w + b
+    y.neg_()
+    return X.T @ y, y.sum().reshape(1)
+
+
+def test_gradients_that_overwrite_an_input_are_rejected(capsys):
+    # issue 27: this answer was accepted; the learner's next cell would see changed labels
+    with pytest.raises(ExerciseFailed, match=r"changed its argument `y` \(a tensor of shape "
+                                             r"\(5, 1\)\) in place"):
+        check_linreg_gradients(gradients_overwriting_y)
+    check_linreg_gradients(lambda X, y, w, b: gradients_overwriting_y(X, y.clone(), w, b))
+    check_linreg_gradients(lambda X, y, w, b: tuple(g.double() for g in gradients(X, y, w, b)))
+    check_linreg_gradients(lambda X, y, w, b: tuple(g.numpy() for g in gradients(X, y, w, b)))
+    assert capsys.readouterr().out.count("correct") == 3
+
+
 # 01.2 the minibatch SGD step
 
 def sgd_step(params, lr, batch_size):

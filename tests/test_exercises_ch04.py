@@ -60,6 +60,26 @@ def test_fold_bounds_typical_mistakes(wrong, hint):
         check_fold_bounds(wrong)
 
 
+@pytest.mark.parametrize("right", [
+    lambda n, k: np.array(fold_bounds(n, k)),  # an (k, 2) array
+    lambda n, k: torch.tensor(fold_bounds(n, k)),
+    lambda n, k: [np.array(pair) for pair in fold_bounds(n, k)],
+])
+def test_fold_bounds_accepts_arrays_and_tensors(capsys, right):
+    # issue 27: refused before, although `number` takes numpy scalars and arrays
+    check_fold_bounds(right)
+    assert "correct" in capsys.readouterr().out
+
+
+def test_fold_bounds_says_what_to_return():
+    with pytest.raises(ExerciseFailed, match=r"fold_bounds\(20, 5\) returned int 4: return a list "
+                                             r"of k \(start, stop\) pairs \(as a list, a tuple, a "
+                                             r"tensor or a numpy array\)"):
+        check_fold_bounds(lambda n, k: n // k)
+    with pytest.raises(ExerciseFailed, match=r"fold 0, has 3 entries"):
+        check_fold_bounds(lambda n, k: [(a, b, 0) for a, b in fold_bounds(n, k)])
+
+
 # 04.2 SGD step with weight decay
 
 def weight_decay_step(w, b, grad_w, grad_b, lr, lambd):
@@ -84,8 +104,31 @@ def test_weight_decay_step_right_answer(capsys):
     assert capsys.readouterr().out.count("correct") == 4
 
 
+def test_weight_decay_step_in_float64(capsys):
+    # issue 27: the hint selection crashed with "Double did not match Float"
+    check_weight_decay_step(lambda w, b, gw, gb, lr, lambd: (
+        (1 - lr * lambd) * w.double() - lr * gw.double(), b.double() - lr * gb.double()))
+    assert "correct" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="w did not decay"):
+        check_weight_decay_step(lambda w, b, gw, gb, lr, lambd: (
+            w.double() - lr * gw.double(), b.double() - lr * gb.double()))
+
+
+def decays_through_the_gradient_in_place(w, b, grad_w, grad_b, lr, lambd):
+    grad_w += lambd * w  # right step, but the caller's gradient now includes the penalty
+    return w - lr * grad_w, b - lr * grad_b
+
+
+def test_weight_decay_step_leaves_the_gradients_alone():
+    with pytest.raises(ExerciseFailed, match="changed its argument `grad_w`"):
+        check_weight_decay_step(decays_through_the_gradient_in_place)
+
+
 @pytest.mark.parametrize("wrong,hint", [
     (lambda w, b, gw, gb, lr, lambd: (w - lr * (gw + lambd / 2 * w), b - lr * gb), "half as strong"),
+    # issue 27: got only the generic formula before
+    (lambda w, b, gw, gb, lr, lambd: ((1 + lr * lambd) * w - lr * gw, b - lr * gb),
+     "the decay has the wrong sign: it grows w"),
     (lambda w, b, gw, gb, lr, lambd: ((1 - lambd) * w - lr * gw, b - lr * gb), "scaled by lr"),
     (lambda w, b, gw, gb, lr, lambd: (w - lr * gw, b - lr * gb), "w did not decay"),
     (lambda w, b, gw, gb, lr, lambd: ((1 - lr * lambd) * w - lr * gw, (1 - lr * lambd) * b - lr * gb),
@@ -118,8 +161,11 @@ def test_dropout_moments_right_answers(capsys):
     check_dropout_moments(dropout_moments_as_tensors)
     check_dropout_moments(lambda h, p: (np.float64(0), np.float64(0)) if p == 1
                           else (np.float64(h), np.float64(h * h * p / (1 - p))))
+    # issue 27: the pair as one array or tensor, like every other list of numbers
+    check_dropout_moments(lambda h, p: np.array(dropout_moments(h, p)))
+    check_dropout_moments(lambda h, p: torch.tensor(dropout_moments(h, p)))
     check_dropout_moments(lambda h, p: [0, 0] if p == 1 else [h, (1 - p) * (h / (1 - p)) ** 2 - h * h])
-    assert capsys.readouterr().out.count("correct") == 4
+    assert capsys.readouterr().out.count("correct") == 6
 
 
 def test_dropout_moments_agree_with_nn_dropout():

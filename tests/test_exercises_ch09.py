@@ -246,6 +246,18 @@ def test_flip_mistakes(wrong, hint):
 # 09.4 predictions without dropout ----------------------------------------------------------------
 
 def predict(net, X):
+    modes = [(m, m.training) for m in net.modules()]
+    net.eval()
+    with torch.no_grad():
+        labels = net(X).argmax(dim=1)
+    for m, was in modes:
+        m.training = was
+    return labels
+
+
+def restores_with_train(net, X):
+    # the hint before issue 27: right while every layer shares one mode, but net.train(was)
+    # puts a frozen submodule back into training mode
     was_training = net.training
     net.eval()
     with torch.no_grad():
@@ -318,16 +330,26 @@ def zeroes_p(net, X):
 
 
 def predict_with_inference_mode(net, X):
-    mode = net.training
+    modes = {name: m.training for name, m in net.named_modules()}
     net.train(False)
     try:
         with torch.inference_mode():
             return net(X).argmax(1)
     finally:
-        net.train(mode)
+        for name, m in net.named_modules():
+            m.train(modes[name])  # parents come before their children: the last word is each own
 
 
 def predict_restoring_only_if_needed(net, X):
+    was_training = [m for m in net.modules() if m.training]
+    net.eval()
+    scores = net(X).detach()
+    for m in was_training:
+        m.training = True
+    return scores.argmax(dim=1)
+
+
+def predict_restoring_only_the_old_way_if_needed(net, X):
     was_training = net.training
     net.eval()
     scores = net(X).detach()
@@ -336,8 +358,33 @@ def predict_restoring_only_if_needed(net, X):
     return scores.argmax(dim=1)
 
 
+def restores_the_frozen_ones_only(net, X):
+    # puts frozen layers back in evaluation mode, but a layer left in training mode inside a net
+    # in evaluation mode stays switched off
+    was_training, frozen = net.training, [m for m in net.modules() if not m.training]
+    net.eval()
+    with torch.no_grad():
+        labels = net(X).argmax(dim=1)
+    net.train(was_training)
+    for m in frozen:
+        m.training = False
+    return labels
+
+
+def eval_only_what_trains(net, X):
+    # switches off only the modules in training mode and switches back exactly those
+    training = [m for m in net.modules() if m.training]
+    for m in training:
+        m.training = False
+    with torch.no_grad():
+        labels = net(X).argmax(dim=1)
+    for m in training:
+        m.training = True
+    return labels
+
+
 @pytest.mark.parametrize("answer", [predict, predict_with_inference_mode,
-                                    predict_restoring_only_if_needed])
+                                    predict_restoring_only_if_needed, eval_only_what_trains])
 def test_predict_valid_answers(answer, capsys):
     ex.check_predict_without_dropout(answer)
     assert "correct" in capsys.readouterr().out
@@ -351,6 +398,17 @@ def test_predict_valid_answers(answer, capsys):
     (never_restores, "came in training mode and left in evaluation mode"),
     (always_back_to_training, "came in evaluation mode and left in training mode"),
     (returns_scores, "argmax over the class dim"),
+    # layers in mixed modes (issue 27): both of these pass every net whose layers share one mode
+    (restores_with_train, r"came in training mode with its body net\[0\] frozen in evaluation "
+                          r"mode, and not every module got its own mode back: net\[0\] "
+                          r"\(Sequential\) came in evaluation mode and left in training mode; "
+                          r"remember every module's own flag"),
+    (predict_restoring_only_the_old_way_if_needed, r"net\[0\] \(Sequential\) came in evaluation "
+                                                   r"mode and left in training mode"),
+    (restores_the_frozen_ones_only, r"came in evaluation mode with its head's dropout "
+                                    r"net\[1\]\[2\] in training mode, and not every module got "
+                                    r"its own mode back: net\[1\]\[2\] \(Dropout\) came in "
+                                    r"training mode and left in evaluation mode"),
 ])
 def test_predict_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

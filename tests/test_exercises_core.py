@@ -145,3 +145,103 @@ def test_whole_number_follows_the_same_rule(given, ok):
     else:
         with pytest.raises(ExerciseFailed, match="whole number"):
             _core.whole_number(given, "n")
+
+
+# one dtype for every comparison (issue 27: float64 answers crashed the hint selection of five
+# checks with "Double did not match Float")
+
+def test_close_and_matches_compare_in_one_dtype():
+    want = torch.tensor([1.0, 2.0])
+    close(want.double(), want, "unused")
+    assert _core.matches(want.double(), want) and _core.matches(want, want.double())
+    assert not _core.matches(want.double() + 1, want)
+    with pytest.raises(ExerciseFailed, match="off"):
+        close(want.double() + 1, want, "off")
+
+
+def test_a_float_answer_is_not_truncated_to_an_integer_reference():
+    # casting the answer to the reference's int64 would turn 2.7 into 2 and accept it
+    with pytest.raises(ExerciseFailed, match="not a count"):
+        close(torch.tensor([2.7]), torch.tensor([2]), "not a count")
+    assert not _core.matches(torch.tensor([2.7]), torch.tensor([2]))
+
+
+def test_matches_never_raises():
+    assert not _core.matches(torch.ones(2), None)
+    assert not _core.matches([1.0, 1.0], torch.ones(2))
+    assert not _core.matches(torch.ones(3), torch.ones(2))
+
+
+# the learner's function must leave its inputs as they were
+
+@exercise("0.4 centre")
+def check_centre(fn):
+    X = torch.tensor([[1.0, 2.0], [3.0, 6.0]])
+    close(call(fn, X.clone()), X - X.mean(dim=0), "subtract each column's mean")
+    return "one input"
+
+
+def centre_in_place(X):
+    X -= X.mean(dim=0)
+    return X
+
+
+def test_an_answer_that_overwrites_its_input_is_rejected(capsys):
+    check_centre(lambda X: X - X.mean(dim=0))
+    assert "correct" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match=r"changed its argument `X` \(a tensor of shape "
+                                             r"\(2, 2\)\) in place.*x = x.clone\(\)"):
+        check_centre(centre_in_place)
+    check_centre(lambda X: centre_in_place(X.clone()))  # a copy first is fine
+    assert "correct" in capsys.readouterr().out
+
+
+def test_inputs_are_guarded_in_lists_and_modules_but_not_when_marked_in_place():
+    def zero_first(tensors, module):
+        tensors[0].zero_()
+        return True
+
+    def zero_bias(tensors, module):
+        with torch.no_grad():
+            module.bias.zero_()
+        return True
+
+    layer = torch.nn.Linear(2, 2)
+    with pytest.raises(ExerciseFailed, match=r"its argument `tensors`\[0\]"):
+        call(zero_first, [torch.ones(2)], layer)
+    with pytest.raises(ExerciseFailed, match=r"its argument `module`'s bias"):
+        call(zero_bias, [torch.ones(2)], torch.nn.Linear(2, 2))
+    tensors = [torch.ones(2)]
+    assert call(zero_first, _core.in_place(tensors), layer) is True
+    assert torch.equal(tensors[0], torch.zeros(2))  # the marked argument was passed on as it is
+
+
+def test_a_nan_input_left_alone_counts_as_unchanged():
+    assert call(lambda x: x + 1, torch.tensor([float("nan"), 1.0])) is not None
+
+
+# numpy arrays: the rule of `number`, for several numbers
+
+def test_a_numpy_array_returned_is_read_as_a_tensor(capsys):
+    check_double(lambda x: 2 * x.numpy())
+    assert "correct" in capsys.readouterr().out
+    got = call(lambda: (np.zeros(2), np.ones(3, dtype=np.float32), 4))
+    assert isinstance(got, tuple) and [type(g) for g in got] == [torch.Tensor, torch.Tensor, int]
+
+
+def test_a_flipped_numpy_view_is_read_too():
+    # np.flip returns a view with negative strides, which torch.as_tensor refuses
+    got = call(lambda: np.flip(np.arange(3)))
+    assert torch.equal(got, torch.tensor([2, 1, 0]))
+
+
+@pytest.mark.parametrize("given", [[1, 2], (1, 2), torch.tensor([1, 2]), np.array([1, 2])])
+def test_entries_takes_several_numbers_as_learners_write_them(given):
+    assert [_core.whole_number(g, "n") for g in _core.entries(given, "f()")] == [1, 2]
+
+
+@pytest.mark.parametrize("given", [3, torch.tensor(3), np.float64(3.0), "12", {1: 2}, None])
+def test_entries_refuses_what_holds_no_list(given):
+    with pytest.raises(ExerciseFailed, match=r"f\(\) returned .*: return a list \(as a list, a "
+                                             r"tuple, a tensor or a numpy array\)"):
+        _core.entries(given, "f()")

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from ._core import ExerciseFailed, call, close, exercise, number, require, value
+from ._core import ExerciseFailed, _common, call, close, exercise, in_place, number, require, value
 
 __all__: list[str] = ["check_linreg_gradients", "check_sgd_step", "check_minibatches",
                       "check_mse_learning_rate"]
@@ -18,7 +18,7 @@ def _scale(got: torch.Tensor, want: torch.Tensor) -> float | None:
     """The factor c with got == c * want, when there is one (None otherwise)."""
     if not isinstance(got, torch.Tensor) or got.shape != want.shape or want.abs().max() == 0:
         return None
-    got = got.detach().to(want.dtype)
+    got, want = _common(got, want)
     c = (got * want).sum() / (want * want).sum()
     return c.item() if torch.allclose(got, c * want, atol=1e-6, rtol=1e-4) else None
 
@@ -128,7 +128,7 @@ def check_sgd_step(sgd_step: Callable) -> str:
         case = f"lr={lr}, batch_size={batch_size}, {len(params)} parameters"
         try:
             with _Results() as results:
-                call(_returns_true(sgd_step), params, lr, batch_size)
+                call(_returns_true(sgd_step), in_place(params), lr, batch_size)
         except ExerciseFailed as err:
             if "in-place operation" in str(err):
                 raise ExerciseFailed(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import ExerciseFailed, call, close, exercise, number, require
+from ._core import ExerciseFailed, call, close, entries, exercise, in_place, matches, number, require
 
 __all__: list[str] = ["check_fold_bounds", "check_weight_decay_step", "check_dropout_moments"]
 
@@ -49,11 +49,14 @@ def check_fold_bounds(fold_bounds: Callable[[int, int], list[tuple[int, int]]]) 
     for n, k in _FOLD_CASES:
         pieces = torch.arange(n).tensor_split(k)
         want = [(int(p[0]), int(p[-1]) + 1) for p in pieces]
-        got = call(fold_bounds, n, k)
-        require(isinstance(got, (list, tuple)) and all(
-            isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in got),
-            f"fold_bounds({n}, {k}) returned {got!r}: return a list of k (start, stop) pairs")
-        got = [(_position(a, n, k), _position(b, n, k)) for a, b in got]
+        what = f"fold_bounds({n}, {k})"
+        pairs = [entries(pair, f"{what}, fold {i},", "a (start, stop) pair")
+                 for i, pair in enumerate(entries(call(fold_bounds, n, k), what,
+                                                  "a list of k (start, stop) pairs"))]
+        for i, pair in enumerate(pairs):
+            require(len(pair) == 2, f"{what}, fold {i}, has {len(pair)} entries: a fold is a "
+                                    "(start, stop) pair")
+        got = [(_position(a, n, k), _position(b, n, k)) for a, b in pairs]
         require(len(got) == k, f"fold_bounds({n}, {k}) returned {len(got)} folds instead of {k}")
         if got != want:
             raise ExerciseFailed(f"fold_bounds({n}, {k}) returned {got}, expected {want}: "
@@ -77,21 +80,31 @@ def check_weight_decay_step(weight_decay_step: Callable) -> str:
         w_ = w - lr * (grad_w + lambd * w)  # SGD's weight_decay adds lambd * w to the gradient
         b_ = b - lr * grad_b
         case = f"w of shape {shape}, lr={lr}, lambd={lambd}"
-        got = call(weight_decay_step, w.clone(), b.clone(), grad_w.clone(), grad_b.clone(), lr, lambd)
+        # a step may update w and b in place and return them, as torch.optim does; the
+        # gradients must come back unchanged
+        got = call(weight_decay_step, in_place(w.clone()), in_place(b.clone()), grad_w.clone(),
+                   grad_b.clone(), lr, lambd)
         require(isinstance(got, (tuple, list)) and len(got) == 2,
                 f"for {case} your function returned {type(got).__name__}: return the pair "
                 "(w_new, b_new)")
         w_new, b_new = got
+
+        def near(slip: torch.Tensor, answer: object = w_new) -> bool:
+            return matches(answer, slip, atol=1e-6, rtol=1e-5)
+
         if isinstance(w_new, torch.Tensor) and w_new.shape == w.shape:
-            w_new = w_new.detach()
-            if torch.allclose(w_new, w - lr * (grad_w + lambd / 2 * w), atol=1e-6) and lambd:
+            if near(w - lr * (grad_w + lambd / 2 * w)) and lambd:
                 hint = ("the decay is half as strong as it should be: the derivative of "
                         "(lambd / 2) ||w||^2 is lambd * w")
-            elif torch.allclose(w_new, (1 - lambd) * w - lr * grad_w, atol=1e-6) and lambd:
+            elif near(w - lr * (grad_w - lambd * w)) and lambd:
+                hint = ("the decay has the wrong sign: it grows w instead of shrinking it; the "
+                        "penalty's gradient lambd * w is ADDED to grad_w before the step, "
+                        "w_new = w - lr * (grad_w + lambd * w) = (1 - lr * lambd) * w - lr * grad_w")
+            elif near((1 - lambd) * w - lr * grad_w) and lambd:
                 hint = "the shrink factor is 1 - lr * lambd: the decay is a gradient, scaled by lr"
-            elif torch.allclose(w_new, w - lr * grad_w, atol=1e-6) and lambd:
+            elif near(w - lr * grad_w) and lambd:
                 hint = "w did not decay: add lambd * w to its gradient"
-            elif torch.allclose(w_new, (1 - lr * lambd) * (w - lr * grad_w), atol=1e-6) and lambd:
+            elif near((1 - lr * lambd) * (w - lr * grad_w)) and lambd:
                 hint = ("you shrank w after the data step; both terms use the old w: "
                         "(1 - lr * lambd) * w - lr * grad_w")
             else:
@@ -99,8 +112,7 @@ def check_weight_decay_step(weight_decay_step: Callable) -> str:
             close(w_new, w_, f"for {case} w_new is wrong: {hint}")
         else:
             close(w_new, w_, f"for {case} w_new must have w's shape")
-        if isinstance(b_new, torch.Tensor) and b_new.shape == b.shape and lambd and torch.allclose(
-                b_new.detach(), (1 - lr * lambd) * b - lr * grad_b, atol=1e-6):
+        if lambd and near((1 - lr * lambd) * b - lr * grad_b, b_new):
             raise ExerciseFailed(f"for {case} you decayed the bias too: weight decay leaves b "
                                  "alone (it only shifts the output), b_new = b - lr * grad_b")
         close(b_new, b_, f"for {case} b_new is wrong: b_new = b - lr * grad_b")
@@ -123,8 +135,8 @@ def check_dropout_moments(dropout_moments: Callable[[float, float], tuple[float,
                     f"{case} divided by 1 - p = 0: with p = 1 every unit is dropped, so the "
                     "output is 0 for sure (mean 0, variance 0); treat p = 1 on its own") from None
             raise
-        require(isinstance(got, (tuple, list)) and len(got) == 2,
-                f"{case} returned {got!r}: return the pair (mean, variance)")
+        got = entries(got, case, "the pair (mean, variance)")
+        require(len(got) == 2, f"{case} returned {len(got)} numbers: return the pair (mean, variance)")
         got_mean = number(got[0], f"the mean from {case}")
         got_var = number(got[1], f"the variance from {case}")
         if p == 1:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, number, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, in_place, number, require, value  # noqa: F401
 
 __all__: list[str] = ["check_alexnet_min_side", "check_imagenet_alexnet_params",
                       "check_random_flip", "check_predict_without_dropout"]
@@ -116,7 +116,9 @@ def _seeded_call(fn: Callable, X: torch.Tensor, seed: int) -> torch.Tensor:
             torch.manual_seed(seed)
             random.seed(seed)
             np.random.seed(seed)
-            return call(fn, X.clone())
+            # mirroring the batch it is given, in place, is allowed: the task says "mirrors
+            # each image of a batch"; the check hands it a copy
+            return call(fn, in_place(X.clone()))
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
@@ -203,10 +205,12 @@ def check_random_flip(random_flip: Callable[[torch.Tensor], torch.Tensor]) -> st
 
 
 def _dropout_net(g: torch.Generator) -> nn.Module:
-    """A small classifier whose dropout sits one level down, in a sub-network, as in a real
-    net's head: setting only the outer module's flag does not reach it."""
-    head = nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 5))
-    net = nn.Sequential(nn.Linear(8, 64), head)
+    """A small classifier whose dropout layers sit one level down, in sub-networks, as in a real
+    net: setting only the outer module's flag does not reach them. `net[0]` is the body, `net[1]`
+    the head."""
+    body = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.5))
+    head = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 5))
+    net = nn.Sequential(body, head)
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
@@ -217,19 +221,57 @@ def _mode(training: bool) -> str:
     return "training" if training else "evaluation"
 
 
+def _all(training: bool) -> Callable[[nn.Module], None]:
+    return lambda net: net.train(training)
+
+
+def _body_frozen(net: nn.Module) -> None:
+    """Training, with the body frozen in evaluation mode (as when fine-tuning only the head)."""
+    net.train()
+    net[0].eval()
+
+
+def _head_sampling(net: nn.Module) -> None:
+    """Evaluation, with the head's dropout kept on (as when sampling predictions with dropout)."""
+    net.eval()
+    net[1][2].train()
+
+
+# (how the net is set before predict, how feedback describes it): one mode throughout, then
+# layers in mixed modes, which `net.train(was_training)` would not restore
+_MODE_CASES = [(_all(True), "training mode"), (_all(False), "evaluation mode"),
+               (_all(True), "training mode"),
+               (_body_frozen, "training mode with its body net[0] frozen in evaluation mode"),
+               (_head_sampling, "evaluation mode with its head's dropout net[1][2] in training "
+                                "mode")]
+
+_RESTORE = ("remember every module's own flag before net.eval(), modes = [(m, m.training) for m "
+            "in net.modules()], and give each its flag back afterwards, for m, was in modes: "
+            "m.training = was (net.train(was_training) would set every submodule to one mode, "
+            "and assigning net.training changes only the outer module)")
+
+
+def _name(key: str) -> str:
+    """`net[1][2]` for the submodule named "1.2"."""
+    return "net" + "".join(f"[{part}]" for part in key.split(".")) if key else "net"
+
+
 @exercise("09.4 predictions without dropout")
 def check_predict_without_dropout(predict: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> str:
     """Check a `predict(net, X)` that returns class labels with dropout switched off and leaves
-    the net, every submodule included, in the mode it found it (09_alexnet)."""
+    the net, every submodule included, in the mode it found it, also when its layers were in
+    different modes (09_alexnet)."""
     g = torch.Generator().manual_seed(4)
-    for start_in_training in (True, False, True):
+    for arrange, described in _MODE_CASES:
         net, X = _dropout_net(g), torch.randn(200, 8, generator=g)
         net.eval()
         with torch.no_grad():
             want = net(X).argmax(dim=1)
-        net.train(start_in_training)
+        arrange(net)
+        before = {key: m.training for key, m in net.named_modules()}
+        mixed = len(set(before.values())) > 1
         dropouts = [m for m in net.modules() if isinstance(m, nn.Dropout)]
-        mode = _mode(start_in_training)
+        came = f"the net came in {described}"
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             got = call(predict, net, X)
@@ -244,22 +286,31 @@ def check_predict_without_dropout(predict: Callable[[nn.Module, torch.Tensor], t
                 "net's settings alone and switch dropout off with net.eval()")
         agree = (got.cpu() == want).float().mean().item()
         require(agree == 1,
-                f"on a net in {mode} mode only {agree:.0%} of your labels match those of the net "
-                "with dropout off: dropout was still zeroing units; call net.eval() first")
-        require(net.training == start_in_training,
-                f"the net came in {mode} mode and left in {_mode(net.training)} mode: remember "
-                "net.training before net.eval() and restore it with net.train(was_training)")
-        left = [m for m in net.modules() if m.training != start_in_training]
-        if left:
-            which = ("its Dropout layers" if all(isinstance(m, nn.Dropout) for m in left) else
-                     "its Dropout layers and other submodules" if set(dropouts) <= set(left)
+                f"{came}, and only {agree:.0%} of your labels match those of the net with dropout "
+                "off: dropout was still zeroing units; call net.eval() first, which switches "
+                "every submodule")
+        after = {key: m.training for key, m in net.named_modules()}
+        if after == before:
+            continue
+        if not mixed and after[""] != before[""]:
+            raise ExerciseFailed(f"{came} and left in {_mode(after[''])} mode: {_RESTORE}")
+        left = [key for key in before if after[key] != before[key]]
+        modules = dict(net.named_modules())
+        if not mixed:
+            which = ("its Dropout layers" if all(isinstance(modules[k], nn.Dropout) for k in left)
+                     else "its Dropout layers and other submodules"
+                     if {k for k, m in modules.items() if isinstance(m, nn.Dropout)} <= set(left)
                      else "some of its submodules")
             raise ExerciseFailed(
-                f"the net came in {mode} mode and its own flag says {mode} again, but "
-                f"{which} were left in {_mode(not start_in_training)} mode"
-                + (", so dropout stays off in training" if start_in_training else "")
-                + ": switch the whole net with net.eval() and restore it with "
-                "net.train(was_training), which sets every submodule (assigning net.training "
-                "changes only the outer module)")
+                f"{came}, and its own flag says so again, but {which} were left in "
+                f"{_mode(not before[''])} mode"
+                + (", so dropout stays off in training" if before[""] else "") + f": {_RESTORE}")
+        # each changed subtree named by its top module
+        tops = [k for k in left if not any(k.startswith(f"{p}.") for p in left if p)]
+        shown = ", ".join(f"{_name(k)} ({type(modules[k]).__name__}) came in "
+                          f"{_mode(before[k])} mode and left in {_mode(after[k])} mode"
+                          for k in tops[:3]) + (", ..." if len(tops) > 3 else "")
+        raise ExerciseFailed(f"{came}, and not every module got its own mode back: {shown}; "
+                             f"{_RESTORE}")
     return ("labels equal the dropout-free ones, and the net and each of its submodules end in "
-            "the mode they started in, training or evaluation")
+            "the mode they started in: training, evaluation, or a mix of the two")
