@@ -47,6 +47,22 @@ def test_stable_softmax_other_right_answers(capsys, answer):
     assert "correct" in capsys.readouterr().out
 
 
+def softmax_overwriting_scores(O):
+    # right values, but the caller's scores become exps of shifted scores
+    O -= O.max(dim=1, keepdim=True).values
+    O.exp_()
+    return O / O.sum(dim=1, keepdim=True)
+
+
+def test_stable_softmax_that_overwrites_the_scores_is_rejected(capsys):
+    # issue 27: this answer was accepted; the learner's next cell would see changed scores
+    with pytest.raises(ExerciseFailed, match=r"changed its argument `O` \(a tensor of shape "
+                                             r"\(4, 4\)\) in place"):
+        check_stable_softmax(softmax_overwriting_scores)
+    check_stable_softmax(lambda O: softmax_overwriting_scores(O.clone()))
+    assert "correct" in capsys.readouterr().out
+
+
 def no_shift(O):
     E = torch.exp(O)
     return E / E.sum(dim=1, keepdim=True)
@@ -150,10 +166,22 @@ def test_accuracy_right_answer(capsys):
     (lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).float(), r"returned a tensor of shape \(5,\)"),
     (lambda y_hat, y: bool((y_hat.argmax(dim=1) == y.reshape(-1)).all()),
      "gave bool False: expected one number"),
+    # issue 27: integer division got the generic hint before
+    (lambda y_hat, y: int((y_hat.argmax(dim=1) == y.reshape(-1)).sum()) // len(y),
+     r"3 // 5 = 0: `//` is integer \(floor\) division"),
+    (lambda y_hat, y: (y_hat.argmax(dim=1) == y.reshape(-1)).sum() // len(y),
+     r"3 // 5 = 0: `//` is integer \(floor\) division"),
 ])
 def test_accuracy_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
         check_accuracy_fraction(wrong)
+
+
+def test_accuracy_no_division_hint_for_an_answer_that_finds_no_hits():
+    # 0 on every batch, also on one whose rows are all right: not a rounding, a missed comparison
+    with pytest.raises(ExerciseFailed, match="compare each row's argmax") as err:
+        check_accuracy_fraction(lambda y_hat, y: 0)
+    assert "//" not in str(err.value)
 
 
 # 02.4 gradient of cross-entropy

@@ -137,8 +137,14 @@ def check_accuracy_fraction(accuracy: Callable[[torch.Tensor, torch.Tensor], flo
         got = number(got, f"for {case} your function")
         if abs(got - want) <= 1e-6:
             continue
+        hits = round(want * len(flat))
         if abs(got - want * len(flat)) <= 1e-6:
             hint = f"that is the count of correct rows: divide by the number of rows, {len(flat)}"
+        elif got == hits // len(flat) and _all_right_gives_one(accuracy):
+            hint = (f"{hits} // {len(flat)} = {hits // len(flat)}: `//` is integer (floor) "
+                    f"division and rounds the fraction down to a whole number; divide with `/` "
+                    f"({hits} / {len(flat)} = {want:g}), or average the hits as floats, "
+                    "(y_hat.argmax(dim=1) == y).float().mean()")
         elif labels.ndim == 2 and any(abs(got - v) <= 1e-6 for v in _broadcast_mistakes(scores, labels)):
             hint = ("with labels of shape (n, 1) the comparison broadcasts to an (n, n) table: "
                     "flatten the labels first (y.reshape(-1))")
@@ -146,6 +152,16 @@ def check_accuracy_fraction(accuracy: Callable[[torch.Tensor, torch.Tensor], flo
             hint = "compare each row's argmax with its label, then average the hits"
         raise ExerciseFailed(f"for {case} the accuracy is {want:.2f}, you returned {got:.4g}: {hint}")
     return "3 batches, labels shaped (n,) and (n, 1)"
+
+
+def _all_right_gives_one(accuracy: Callable) -> bool:
+    """True when `accuracy` gives 1 on a batch whose rows are all right: then an answer that
+    rounds the other batches' fractions down to 0 divides with `//`, it does not miss hits."""
+    scores, labels = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), torch.tensor([1, 0, 1])
+    try:
+        return number(call(accuracy, scores, labels), "your function") == 1
+    except ExerciseFailed:
+        return False
 
 
 def _broadcast_mistakes(scores: torch.Tensor, labels: torch.Tensor) -> list[float]:
