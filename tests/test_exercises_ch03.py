@@ -30,7 +30,8 @@ def derivatives(z):
 
 def test_derivatives_right_answer(capsys):
     check_activation_derivatives(derivatives)
-    assert "correct" in capsys.readouterr().out
+    check_activation_derivatives(lambda z: [d.double() for d in derivatives(z)])
+    assert capsys.readouterr().out.count("correct") == 2
 
 
 @pytest.mark.parametrize("wrong,hint", [
@@ -38,6 +39,10 @@ def test_derivatives_right_answer(capsys):
     (lambda z: (torch.sigmoid(z), 1 - torch.tanh(z) ** 2), "that is sigmoid\\(z\\) itself"),
     (lambda z: (derivatives(z)[0], 1 - z ** 2), "you squared z"),
     (lambda z: (derivatives(z)[0], 1 - torch.tanh(z)), "square the tanh"),
+    # issue 27: the swapped pair got "sigmoid'(z) = ..." before, blaming a right derivative
+    (lambda z: derivatives(z)[::-1], r"both derivatives are right, but in swapped order: .* "
+                                     r"\(dsigmoid, dtanh\)"),
+    (lambda z: (derivatives(z)[1], derivatives(z)[1]), "that is tanh's derivative"),
 ])
 def test_derivatives_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

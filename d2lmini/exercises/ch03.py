@@ -27,7 +27,13 @@ def check_activation_derivatives(activation_derivatives: Callable[[torch.Tensor]
             f"your function returned {type(got).__name__}: return the pair (dsigmoid, dtanh)")
     d_sigmoid, d_tanh = got
     s, t = torch.sigmoid(z), torch.tanh(z)
-    if matches(d_sigmoid, z * (1 - z)):
+    require(not (matches(d_sigmoid, want_tanh) and matches(d_tanh, want_sigmoid)),
+            "both derivatives are right, but in swapped order: the first entry holds tanh's and "
+            "the second sigmoid's; return the pair as (dsigmoid, dtanh)")
+    if matches(d_sigmoid, want_tanh):
+        hint = ("that is tanh's derivative, 1 - tanh(z)^2; the first entry of the pair is "
+                "sigmoid's, sigmoid(z) * (1 - sigmoid(z))")
+    elif matches(d_sigmoid, z * (1 - z)):
         hint = "you applied s(1 - s) to z itself: use s = sigmoid(z), then s * (1 - s)"
     elif matches(d_sigmoid, s):
         hint = "that is sigmoid(z) itself; its derivative is sigmoid(z) * (1 - sigmoid(z))"
