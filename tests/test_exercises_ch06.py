@@ -1,6 +1,7 @@
 """Chapter 06 exercise checks: the reference solutions pass, the stubs are "not attempted", and
 the typical wrong answers fail with the hint meant for them."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -37,6 +38,10 @@ def test_conv_transpose_output_size_stub_is_not_attempted(capsys):
     (lambda n, k, p, s: (n - 1) * s - 2 * p + k - 1, "off by one"),
     (lambda n, k, p, s: (n - 1) * s - 2 * p + k + 0.5, "a count is a whole number"),
     (lambda n, k, p, s: str((n - 1) * s - 2 * p + k), "a count is a whole number"),
+    # issue 27: the forward convolution's formula got the generic hint before
+    (lambda n, k, p, s: (n + 2 * p - k) // s + 1,
+     r"returned 3, but nn.ConvTranspose2d gives 7: that is the output size of the forward "
+     r"convolution"),
 ])
 def test_conv_transpose_output_size_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
@@ -82,7 +87,42 @@ def window_moves_one_pixel(X, K, padding, stride):
                         for i in range(h)])
 
 
+def width_from_kh(X, K, padding, stride, rows_too=False):
+    # the output width computed with the kernel's height: right on every square kernel
+    X = F.pad(X, (padding,) * 4)
+    kh, kw = K.shape
+    h = (X.shape[0] - (kw if rows_too else kh)) // stride + 1
+    w = (X.shape[1] - kh) // stride + 1
+    Y = torch.zeros(h, w)
+    for i in range(h):
+        for j in range(w):
+            window = X[i * stride:i * stride + kh, j * stride:j * stride + kw]
+            Y[i, j] = (window * K).sum() if window.shape == K.shape else 0.0
+    return Y
+
+
+def width_from_kh_crashing(X, K, padding, stride):
+    X = F.pad(X, (padding,) * 4)
+    kh, kw = K.shape
+    h, w = (X.shape[0] - kh) // stride + 1, (X.shape[1] - kh) // stride + 1
+    return torch.stack([torch.stack([(X[i * stride:i * stride + kh, j * stride:j * stride + kw]
+                                      * K).sum() for j in range(w)]) for i in range(h)])
+
+
+def test_corr2d_padded_other_right_answers(capsys):
+    check_corr2d_padded(lambda X, K, p, s: F.conv2d(X[None, None].double(), K[None, None].double(),
+                                                    padding=p, stride=s)[0, 0])
+    check_corr2d_padded(lambda X, K, p, s: corr2d_padded(X, K, p, s).numpy())
+    assert capsys.readouterr().out.count("correct") == 2
+
+
 @pytest.mark.parametrize("wrong,hint", [
+    # issue 27: accepted before, every checked kernel hid it (square, or a stride's floor)
+    (width_from_kh, r"K of shape \(2, 4\), padding=1, stride=1 the output has shape \(7, 8\), "
+                    r"expected \(7, 6\): the kernel is not square; check that .* kw = K.shape\[1\]"),
+    (lambda X, K, p, s: width_from_kh(X, K, p, s, rows_too=True), "the kernel is not square"),
+    (width_from_kh_crashing, r"a kernel that is not square: your function raised RuntimeError: .*"
+                             r"check that the output height"),
     (lambda X, K, p, s: corr2d_padded(X, K, 0, s), "should have shape"),
     (lambda X, K, p, s: corr2d_padded(X, K, p, 1), "should have shape"),
     (lambda X, K, p, s: corr2d_padded(X, K.flip(0, 1), p, s), "true convolution"),
@@ -108,6 +148,7 @@ def input_window(layers, i):
     lambda layers, i: list(input_window(layers, i)),
     lambda layers, i: torch.tensor(input_window(layers, i)),
     lambda layers, i: tuple(float(r) for r in input_window(layers, i)),
+    lambda layers, i: np.array(input_window(layers, i)),  # issue 27: refused before
 ])
 def test_input_window_references_pass(capsys, right):
     check_input_window(right)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, require, whole_number
+from ._core import ExerciseFailed, call, close, entries, exercise, matches, require, whole_number
 
 __all__: list[str] = ["check_conv_transpose_output_size", "check_corr2d_padded",
                       "check_input_window"]
@@ -21,6 +21,11 @@ _TRANSPOSE_CASES = [(5, 3, 0, 1), (5, 3, 1, 1), (4, 2, 0, 2), (4, 3, 1, 2), (3, 
 
 def _transpose_hint(got: object, n: int, k: int, p: int, s: int) -> str:
     """Name the usual slip behind a wrong transposed-convolution size, when `got` matches one."""
+    if got == (n + 2 * p - k) // s + 1:
+        return ("that is the output size of the forward convolution with this kernel, padding "
+                "and stride, floor((n + 2p - k) / s) + 1; the transposed convolution runs that "
+                "map backwards: its output is the size m from which the forward convolution "
+                "makes n, so solve n = (m + 2p - k) / s + 1 for m")
     if got == (n - 1) * s + k:
         return ("padding p in a transposed convolution removes p rows at each border of the "
                 "output (it undoes the padding of the convolution it inverts): subtract 2p")
@@ -54,9 +59,12 @@ def check_conv_transpose_output_size(conv_transpose_output_size: Callable[[int, 
     return f"{len(_TRANSPOSE_CASES)} cases against nn.ConvTranspose2d"
 
 
-# (height, width, kernel height, kernel width, padding, stride)
+# (height, width, kernel height, kernel width, padding, stride); in the last three a kernel of
+# kh != kw gives output sides that change when kh and kw are mixed up (in (6, 7, 3, 2, 1, 2) the
+# stride's floor hides it)
 _CORR_CASES = [(5, 5, 3, 3, 0, 1), (5, 5, 3, 3, 1, 1), (6, 7, 3, 2, 1, 2),
-               (7, 8, 3, 3, 2, 3), (4, 5, 2, 2, 0, 2)]
+               (7, 8, 3, 3, 2, 3), (4, 5, 2, 2, 0, 2), (6, 7, 2, 4, 1, 1), (7, 5, 4, 2, 0, 1),
+               (8, 9, 1, 3, 1, 2)]
 
 
 @exercise("06.2 corr2d with padding and stride")
@@ -70,15 +78,28 @@ def check_corr2d_padded(corr2d_padded: Callable[[torch.Tensor, torch.Tensor, int
         K = torch.randn(kh, kw, generator=gen)
         want = F.conv2d(X[None, None], K[None, None], padding=p, stride=s)[0, 0]
         case = f"X of shape {(h, w)}, K of shape {(kh, kw)}, padding={p}, stride={s}"
-        got = call(corr2d_padded, X.clone(), K.clone(), p, s)
+        square = ("check that the output height and the window's rows use kh = K.shape[0], "
+                  "the output width and the window's columns kw = K.shape[1]")
+        try:
+            got = call(corr2d_padded, X.clone(), K.clone(), p, s)
+        except ExerciseFailed as err:
+            if kh != kw:
+                raise ExerciseFailed(f"for {case}, a kernel that is not square: {err}; "
+                                     f"{square}") from None
+            raise
+        side = lambda n, k: (n + 2 * p - k) // s + 1  # noqa: E731
+        if isinstance(got, torch.Tensor) and tuple(got.shape) != tuple(want.shape) and tuple(
+                got.shape) in {
+                (side(h, kw), side(w, kw)), (side(h, kh), side(w, kh)), (side(h, kw), side(w, kh))}:
+            raise ExerciseFailed(f"for {case} the output has shape {tuple(got.shape)}, expected "
+                                 f"{tuple(want.shape)}: the kernel is not square; {square}")
         if isinstance(got, torch.Tensor) and tuple(got.shape) != tuple(want.shape):
             raise ExerciseFailed(
                 f"for {case} the output should have shape {tuple(want.shape)}, got "
                 f"{tuple(got.shape)}: along each axis floor((n + 2p - k) / s) + 1; pad p zeros "
                 f"on all four borders and move the window s pixels at a time")
-        if isinstance(got, torch.Tensor) and torch.allclose(
-                got.float(), F.conv2d(X[None, None], K.flip(0, 1)[None, None], padding=p,
-                                      stride=s)[0, 0], atol=1e-5):
+        if matches(got, F.conv2d(X[None, None], K.flip(0, 1)[None, None], padding=p,
+                                 stride=s)[0, 0]):
             raise ExerciseFailed(f"for {case} you computed a true convolution (the kernel "
                                  "flipped); the layer computes cross-correlation: do not flip K")
         close(got, want, f"for {case} the values differ from F.conv2d: the window at output "
@@ -124,12 +145,12 @@ def check_input_window(input_window: Callable[[list[tuple[int, int, int]], int],
     at the top (06_convolutions)."""
     for layers, i in _WINDOW_CASES:
         want = _window(layers, i)
+        what = f"input_window({layers}, {i})"
         got = call(input_window, [tuple(layer) for layer in layers], i)
-        require(isinstance(got, (tuple, list)) and len(got) == 2
-                or isinstance(got, torch.Tensor) and got.numel() == 2,
-                f"input_window({layers}, {i}) returned {got!r}: return a pair (first, last)")
-        got = tuple(_row(row, f"input_window({layers}, {i})")
-                    for row in (got.flatten() if isinstance(got, torch.Tensor) else got))
+        pair = entries(got.flatten() if isinstance(got, torch.Tensor) else got, what,
+                       "a pair (first, last)")
+        require(len(pair) == 2, f"{what} returned {len(pair)} entries: return a pair (first, last)")
+        got = tuple(_row(row, what) for row in pair)
         if got == want:
             continue
         if got == _window(layers, i, pad=False):
