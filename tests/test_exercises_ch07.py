@@ -73,6 +73,45 @@ def test_sequence_eps_outside_the_root_fails():
         check_batch_norm_sequence(eps_outside_the_root)
 
 
+def test_sequence_in_float64(capsys):
+    # issue 27: the hint selection crashed with "Double did not match Float"
+    check_batch_norm_sequence(lambda X, g, b, eps: batch_norm_sequence(X.double(), g.double(),
+                                                                        b.double(), eps))
+    assert "correct" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="that is layer norm"):
+        check_batch_norm_sequence(lambda X, g, b, eps: over((1, 2))(X.double(), g, b, eps))
+
+
+def gamma_not_reshaped(X, gamma, beta, eps):
+    mean = X.mean(dim=(0, 2), keepdim=True)
+    var = X.var(dim=(0, 2), keepdim=True, correction=0)
+    return (X - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def statistics_without_keepdim(X, gamma, beta, eps):
+    mean, var = X.mean(dim=(0, 2)), X.var(dim=(0, 2), correction=0)
+    return gamma.reshape(1, -1, 1) * (X - mean) / torch.sqrt(var + eps) + beta.reshape(1, -1, 1)
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    # issue 27: torch's raw size error before, the reshape hint only when the shapes matched
+    (gamma_not_reshaped, r"for X of shape \(4, 3, 7\), eps=1e-05: gamma and beta have shape "
+                         r"\(C,\), and broadcasting lines a \(C,\) tensor up with the LAST axis.*"
+                         r"\(PyTorch said: The size of tensor a \(7\) must match"),
+    (statistics_without_keepdim, r"two tensors did not broadcast: .*keepdim=True.*\(PyTorch said: "),
+])
+def test_sequence_broadcasting_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        check_batch_norm_sequence(wrong)
+
+
+def test_sequence_gamma_not_reshaped_where_it_broadcasts():
+    # with L = C or L = 1 the slip raises nothing: the values (or the shape) show it
+    with pytest.raises(ExerciseFailed, match=r"X of shape \(2, 5, 1\).*reshape them to \(1, C, 1\)"):
+        check_batch_norm_sequence(lambda X, g, b, eps: batch_norm_sequence(X, g, b, eps)
+                                  if X.shape[2] != 1 else gamma_not_reshaped(X, g, b, eps))
+
+
 # 07.2 fold batch norm into a dense layer
 
 def fold_batch_norm(weight, bias, bn):
@@ -114,6 +153,26 @@ def scales_columns(weight, bias, bn):
     # broadcasting puts the scale along the last axis: right only by shape, for a square layer
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     return weight * scale, (bias - bn.running_mean) * scale + bn.bias
+
+
+def test_fold_in_float64_or_numpy(capsys):
+    # issue 27: the check crashed on a float64 answer ("mat1 and mat2 must have the same dtype")
+    check_fold_batch_norm(lambda w, b, bn: tuple(t.detach().double() for t in fold_batch_norm(w, b, bn)))
+    check_fold_batch_norm(lambda w, b, bn: tuple(t.detach().numpy() for t in fold_batch_norm(w, b, bn)))
+    assert capsys.readouterr().out.count("correct") == 2
+    with pytest.raises(ExerciseFailed, match="divide by its square root"):
+        check_fold_batch_norm(lambda w, b, bn: tuple(t.double() for t in divides_by_variance(w, b, bn)))
+
+
+def adds_eps_to_the_layer(weight, bias, bn):
+    bn.running_var += bn.eps  # right values, but the layer passed in now holds another variance
+    scale = bn.weight / torch.sqrt(bn.running_var)
+    return weight * scale[:, None], (bias - bn.running_mean) * scale + bn.bias
+
+
+def test_fold_leaves_the_layer_alone():
+    with pytest.raises(ExerciseFailed, match="changed its argument `bn`'s running_var"):
+        check_fold_batch_norm(adds_eps_to_the_layer)
 
 
 @pytest.mark.parametrize("wrong,hint", [

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, close, exercise, number, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, matches, number, require, value  # noqa: F401
 
 __all__: list[str] = ["check_batch_norm_sequence", "check_fold_batch_norm",
                       "check_running_stats_after"]
@@ -41,9 +41,19 @@ def check_batch_norm_sequence(batch_norm_sequence: Callable[..., torch.Tensor]) 
         C = shape[1]
         gamma, beta = torch.rand(C, generator=gen) + 0.5, torch.randn(C, generator=gen)
         want = F.batch_norm(X, None, None, gamma, beta, training=True, momentum=0.0, eps=eps)
-        got = call(batch_norm_sequence, X.clone(), gamma.clone(), beta.clone(), eps)
         case = (f"X of shape {shape}, eps={eps}"
                 + (" with channel 1 constant" if i == len(_SEQ_SHAPES) - 1 else ""))
+        try:
+            got = call(batch_norm_sequence, X.clone(), gamma.clone(), beta.clone(), eps)
+        except ExerciseFailed as err:
+            cause = err.__cause__  # what the learner's code raised
+            if isinstance(cause, RuntimeError) and any(
+                    text in str(cause) for text in ("must match the size", "expanded size")):
+                raise ExerciseFailed(f"for {case}: {_broadcast_hint(batch_norm_sequence)} "
+                                     f"(PyTorch said: {cause})") from None
+            raise
+        if matches(got, _flat_affine(X, gamma, beta, eps)) and not matches(got, want, atol=1e-4):
+            raise ExerciseFailed(f"for {case}: {_UNRESHAPED}")
         if isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.isfinite(got).all():
             raise ExerciseFailed(f"for {case} your output has nan or inf: a channel with zero "
                                  "variance divides by zero unless eps goes under the square root, "
@@ -59,19 +69,19 @@ def check_batch_norm_sequence(batch_norm_sequence: Callable[..., torch.Tensor]) 
                        "instance norm; batch norm averages over the batch too: dims (0, 2)"),
             ]:
                 wrong = _standardized(X, dims, gamma, beta, eps)
-                if torch.allclose(got, wrong, atol=1e-4) and not torch.allclose(wrong, want, atol=1e-4):
+                if matches(got, wrong, atol=1e-4) and not matches(wrong, want, atol=1e-4):
                     raise ExerciseFailed(f"for {case}: {hint}")
-            if eps > 1e-4 and any(torch.allclose(got, _standardized(X, (0, 2), gamma, beta, e),
-                                                 atol=1e-4) for e in (1e-5, 0.0)):
+            if eps > 1e-4 and any(matches(got, _standardized(X, (0, 2), gamma, beta, e), atol=1e-4)
+                                  for e in (1e-5, 0.0)):
                 raise ExerciseFailed(f"for {case} your output is that of eps = 1e-5 or of no eps "
                                      "at all: divide by sqrt(var + eps) with the `eps` argument")
             mean, var = X.mean(dim=(0, 2), keepdim=True), X.var(dim=(0, 2), keepdim=True, correction=0)
             eps_outside = ((X - mean) / (var.sqrt() + eps) * gamma.reshape(1, -1, 1)
                            + beta.reshape(1, -1, 1))
-            if eps > 1e-4 and torch.allclose(got, eps_outside, atol=1e-4):
+            if eps > 1e-4 and matches(got, eps_outside, atol=1e-4):
                 raise ExerciseFailed(f"for {case} you added eps to the standard deviation: it goes "
                                      "under the square root, sqrt(var + eps)")
-            if shape[0] * shape[2] > 1 and torch.allclose(
+            if shape[0] * shape[2] > 1 and matches(
                     got, _standardized(X, (0, 2), gamma, beta, eps, correction=1), atol=1e-4):
                 raise ExerciseFailed(f"for {case} you normalized with the unbiased variance "
                                      "(divide by n - 1); the batch is normalized with the biased "
@@ -82,6 +92,40 @@ def check_batch_norm_sequence(batch_norm_sequence: Callable[..., torch.Tensor]) 
               atol=1e-4)
     return (f"{len(_SEQ_SHAPES)} shapes and eps values against F.batch_norm, a constant channel "
             "included")
+
+
+_UNRESHAPED = ("gamma and beta have shape (C,), and broadcasting lines a (C,) tensor up with the "
+               "LAST axis of an (N, C, L) input, the positions, not the channels: reshape them "
+               "to (1, C, 1), gamma.reshape(1, -1, 1), so that gamma[c] scales channel c")
+
+
+def _flat_affine(X: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float
+                 ) -> torch.Tensor | None:
+    """The right normalization followed by `* gamma + beta` with gamma and beta NOT reshaped
+    (a typical slip), where broadcasting allows it (None where it raises)."""
+    mean, var = X.mean(dim=(0, 2), keepdim=True), X.var(dim=(0, 2), keepdim=True, correction=0)
+    try:
+        return (X - mean) / torch.sqrt(var + eps) * gamma + beta
+    except RuntimeError:
+        return None
+
+
+def _broadcast_hint(batch_norm_sequence: Callable[..., torch.Tensor]) -> str:
+    """Feedback for a function that raised a broadcasting error: run it on a probe whose length
+    L equals its channels C, where a gamma that was not reshaped broadcasts without an error,
+    and name that slip if the output shows it."""
+    gen = torch.Generator().manual_seed(77)
+    X = 3 * torch.randn(4, 3, 3, generator=gen) + 2
+    gamma, beta = torch.rand(3, generator=gen) + 0.5, torch.randn(3, generator=gen)
+    try:
+        probe = batch_norm_sequence(X.clone(), gamma.clone(), beta.clone(), 1e-5)
+    except Exception:  # noqa: BLE001 (any error: the general hint below)
+        probe = None
+    if matches(probe, _flat_affine(X, gamma, beta, 1e-5)):
+        return _UNRESHAPED
+    return ("two tensors did not broadcast: against an (N, C, L) input, per-channel numbers must "
+            "have shape (1, C, 1): keep the statistics' dims (keepdim=True) and reshape gamma and "
+            "beta, gamma.reshape(1, -1, 1)")
 
 
 # (d_in, d_out, eps): each layer its own eps, so that a hard-coded 1e-5 fails
@@ -119,9 +163,9 @@ def check_fold_batch_norm(fold_batch_norm: Callable[..., tuple[torch.Tensor, tor
                 f"for {case} expected a weight of shape {(d_out, d_in)} and a bias of shape "
                 f"{(d_out,)}, got {tuple(W.shape)} and {tuple(b.shape)}: scale the ROWS of the "
                 "weight, one scale per output feature")
-        with torch.no_grad():
-            out = F.linear(X, W.detach(), b.detach())
-        if not torch.allclose(out, want, atol=1e-4, rtol=1e-4):
+        with torch.no_grad():  # in one dtype, float64, whatever dtype the answer has
+            out = F.linear(X.double(), W.detach().double(), b.detach().double())
+        if not matches(out, want, atol=1e-4, rtol=1e-4):
             std = torch.sqrt(bn.running_var + bn.eps)
             with torch.no_grad():
                 no_eps = F.linear(X, linear.weight * (bn.weight / bn.running_var.sqrt())[:, None],
@@ -138,18 +182,18 @@ def check_fold_batch_norm(fold_batch_norm: Callable[..., tuple[torch.Tensor, tor
                 columns = (F.linear(X, linear.weight * (bn.weight / std)[None, :],
                                     (linear.bias - bn.running_mean) * bn.weight / std + bn.bias)
                            if d_in == d_out else None)  # a shape error unless the layer is square
-            if eps != 1e-5 and torch.allclose(out, fixed_eps, atol=1e-4, rtol=1e-4):
+            if eps != 1e-5 and matches(out, fixed_eps, atol=1e-4, rtol=1e-4):
                 hint = ("you used eps = 1e-5, but this layer was built with another eps: read it "
                         "off the layer, sqrt(bn.running_var + bn.eps)")
-            elif columns is not None and torch.allclose(out, columns, atol=1e-4, rtol=1e-4):
+            elif matches(out, columns, atol=1e-4, rtol=1e-4):
                 hint = ("you scaled the columns of the weight (one per INPUT): scale the ROWS, one "
                         "scale per output feature, weight * scale[:, None]")
-            elif torch.allclose(out, by_var, atol=1e-4, rtol=1e-4):
+            elif matches(out, by_var, atol=1e-4, rtol=1e-4):
                 hint = "running_var is a variance: divide by its square root, sqrt(running_var + eps)"
-            elif torch.allclose(out, no_eps, atol=1e-3, rtol=1e-3) or not torch.isfinite(out).all():
+            elif matches(out, no_eps, atol=1e-3, rtol=1e-3) or not torch.isfinite(out).all():
                 hint = ("without eps a nearly constant feature (running_var 1e-6) is blown up: "
                         "divide by sqrt(running_var + bn.eps), as the layer does")
-            elif torch.allclose(out, unscaled_bias, atol=1e-4, rtol=1e-4):
+            elif matches(out, unscaled_bias, atol=1e-4, rtol=1e-4):
                 hint = ("the old bias goes through the normalization too: "
                         "b' = (b - running_mean) * gamma / std + beta")
             else:
@@ -190,15 +234,12 @@ def check_running_stats_after(running_stats_after: Callable[..., tuple[torch.Ten
 
 
 def _numbers(got: object, what: str) -> object:
-    """`got` as a float tensor when it is numbers as a learner writes them: a tensor, a numpy
-    array, or a list or tuple whose every entry `number` accepts; anything else is returned as it
-    is, for `close` to name its type."""
-    if isinstance(got, torch.Tensor):
-        return got.detach().float()
+    """`got` as a tensor when it is numbers as a learner writes them: a tensor (a numpy array
+    comes as one, see `call`), or a list or tuple whose every entry `number` accepts; anything
+    else is returned as it is, for `close` to name its type."""
     if isinstance(got, (list, tuple)):
-        return torch.tensor([number(v, f"{what}, entry {i},") for i, v in enumerate(got)])
-    if hasattr(got, "__array__") and hasattr(got, "shape"):  # a numpy array
-        return torch.as_tensor(got).float()
+        return torch.tensor([number(v, f"{what}, entry {i},") for i, v in enumerate(got)],
+                            dtype=torch.float64)
     return got
 
 
@@ -210,10 +251,10 @@ def _after(start: torch.Tensor, target: torch.Tensor, k: int, keep: float) -> to
 def _mean_hint(mean: object, X: torch.Tensor, k: int, rho: float, case: str) -> str:
     m = X.mean(dim=0)
     if isinstance(mean, torch.Tensor) and mean.shape == m.shape:
-        if torch.allclose(mean.float(), _after(torch.zeros_like(m), m, k, rho), atol=1e-5):
+        if matches(mean, _after(torch.zeros_like(m), m, k, rho)):
             return (f"for {case} the running mean is off: PyTorch's momentum is the weight of the "
                     "NEW batch, r <- (1 - momentum) * r + momentum * batch_mean")
-        if torch.allclose(mean.float(), m, atol=1e-5):
+        if matches(mean, m):
             return (f"for {case} you returned the batch mean: the running mean starts at 0 and "
                     "only moves a fraction `momentum` of the way per batch")
     return (f"for {case} the running mean is off: start from zeros and apply "
@@ -223,13 +264,12 @@ def _mean_hint(mean: object, X: torch.Tensor, k: int, rho: float, case: str) -> 
 def _var_hint(var: object, X: torch.Tensor, k: int, rho: float, case: str) -> str:
     v = X.var(dim=0, correction=1)
     if isinstance(var, torch.Tensor) and var.shape == v.shape:
-        var = var.float()
-        if torch.allclose(var, _after(torch.ones_like(v), X.var(dim=0, correction=0), k, 1 - rho), atol=1e-5):
+        if matches(var, _after(torch.ones_like(v), X.var(dim=0, correction=0), k, 1 - rho)):
             return (f"for {case} the running variance stores the UNBIASED batch variance "
                     "(divide by n - 1), although the batch itself is normalized with the biased one")
-        if torch.allclose(var, _after(torch.zeros_like(v), v, k, 1 - rho), atol=1e-5):
+        if matches(var, _after(torch.zeros_like(v), v, k, 1 - rho)):
             return f"for {case} the running variance starts at ones, not zeros"
-        if torch.allclose(var, _after(torch.ones_like(v), v, k, rho), atol=1e-5):
+        if matches(var, _after(torch.ones_like(v), v, k, rho)):
             return (f"for {case} the running variance is off: momentum is the weight of the NEW "
                     "batch, r <- (1 - momentum) * r + momentum * unbiased_var")
     return (f"for {case} the running variance is off: start from ones and apply "
