@@ -23,6 +23,15 @@ def test_gap_reference(capsys):
     assert "correct" in capsys.readouterr().out
 
 
+def test_gap_in_float64_or_numpy(capsys):
+    # issue 27: the hint selection crashed on a float64 answer with "Double did not match Float"
+    ex.check_global_avg_pool(lambda X: X.double().mean(dim=(2, 3), keepdim=True))
+    ex.check_global_avg_pool(lambda X: X.numpy().mean(axis=(2, 3), keepdims=True))
+    assert capsys.readouterr().out.count("correct") == 2
+    with pytest.raises(ExerciseFailed, match="not by H or W alone"):
+        ex.check_global_avg_pool(lambda X: X.double().sum(dim=(2, 3), keepdim=True) / X.shape[2])
+
+
 def test_gap_reference_equals_the_library_layer():
     X = torch.randn(2, 3, 4, 5)
     torch.testing.assert_close(X.mean(dim=(2, 3), keepdim=True), d2l.GlobalAvgPool2d()(X))
@@ -58,6 +67,14 @@ def conv1x1(X, weight, bias):
 def test_conv1x1_reference(capsys):
     ex.check_conv1x1_by_matmul(conv1x1)
     assert "correct" in capsys.readouterr().out
+
+
+def test_conv1x1_in_float64(capsys):
+    # issue 27: the hint selection crashed on a float64 answer with "Double did not match Float"
+    ex.check_conv1x1_by_matmul(lambda X, W, b: conv1x1(X.double(), W.double(), b.double()))
+    assert "correct" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="the bias is missing"):
+        ex.check_conv1x1_by_matmul(lambda X, W, b: conv1x1(X.double(), W.double(), 0 * b.double()))
 
 
 def test_conv1x1_reference_equals_a_per_pixel_linear_layer():

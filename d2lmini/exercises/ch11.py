@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import ExerciseFailed, call, close, exercise, number, require, value  # noqa: F401
+from ._core import ExerciseFailed, call, close, exercise, matches, number, require, value  # noqa: F401
 
 __all__: list[str] = ["check_global_avg_pool", "check_conv1x1_by_matmul", "check_nin_min_side"]
 
@@ -40,9 +40,7 @@ def check_global_avg_pool(global_avg_pool: Callable[[torch.Tensor], torch.Tensor
         close(got, want, f"for an input of shape {shape} your values are not the per-channel "
               "means over the H x W positions" + (
                   ": sum over the positions and divide by H * W, not by H or W alone"
-                  if isinstance(got, torch.Tensor) and got.shape == want.shape and (
-                      torch.allclose(got, want * shape[3]) or torch.allclose(got, want * shape[2]))
-                  else ""))
+                  if matches(got, want * shape[3]) or matches(got, want * shape[2]) else ""))
     return "four shapes, thin maps (1 x 7, 6 x 1) included"
 
 
@@ -62,10 +60,9 @@ def check_conv1x1_by_matmul(conv1x1: Callable[..., torch.Tensor]) -> str:
         require(tuple(got.shape) == tuple(want.shape),
                 f"for {case} expected shape {tuple(want.shape)}, got {tuple(got.shape)}: the "
                 "channels come back to dim 1, (N, c_out, H, W)")
-        if torch.allclose(got, want - bias.reshape(1, -1, 1, 1), atol=1e-5):
+        if matches(got, want - bias.reshape(1, -1, 1, 1)):
             raise ExerciseFailed(f"for {case} the bias is missing: add one b_o per output channel")
-        if c_in == c_out and torch.allclose(
-                got, F.conv2d(X, weight.transpose(0, 1), bias), atol=1e-5):
+        if c_in == c_out and matches(got, F.conv2d(X, weight.transpose(0, 1), bias)):
             raise ExerciseFailed(f"for {case} you used the transposed weight: output channel o is "
                                  "sum_i W[o, i] x_i, so multiply the pixel vectors by W^T")
         close(got, want, f"for {case} your values differ from nn.Conv2d's: move the channels "
