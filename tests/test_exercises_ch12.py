@@ -1,6 +1,7 @@
 """Chapter 12 exercise checks: the reference solutions pass, the stubs are "not attempted", and
 the typical wrong answers fail with the hint meant for them."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -225,6 +226,13 @@ def test_stacked_pool_channels_reference_passes(capsys):
     assert "[928, 1376, 1824]" in out  # 480 + 448, then + 448, then + 448
 
 
+@pytest.mark.parametrize("form", [np.array, torch.tensor, tuple])
+def test_stacked_pool_channels_accepts_arrays_and_tensors(capsys, form):
+    # issue 27: a numpy array (or a tensor) of counts was refused, unlike `number`'s rule
+    check_stacked_pool_channels(lambda c, configs: form(stacked_out_channels(c, configs)))
+    assert "correct" in capsys.readouterr().out
+
+
 def test_stacked_pool_channels_reference_matches_real_blocks():
     # a max pooling path really passes every channel: build the blocks and look
     def block(in_channels, c1, c2, c3):
@@ -258,7 +266,8 @@ def first_input_only(in_channels, configs):
      "c2\\[0\\] and c3\\[0\\] are only the widths of the 1x1 reductions"),
     (lambda in_channels, configs: stacked_out_channels(in_channels, configs)[-1:],
      "one channel count per block"),
-    (lambda in_channels, configs: 5, "return a list"),
+    (lambda in_channels, configs: 5, r"returned int 5: return a list .*\(as a list, a tuple, a "
+                                     r"tensor or a numpy array\)"),
 ])
 def test_stacked_pool_channels_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):

@@ -3,6 +3,7 @@ the typical wrong answers fail with the hint meant for them."""
 
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 import torch
 import torchvision
@@ -39,6 +40,11 @@ def make_residual(project_when="shape", bias=False, projection_bn=True, forward=
                 self.shortcut = nn.Identity()
 
         def forward(self, x):
+            if forward == "stride on conv2":  # same shapes: conv1 keeps the side, conv2 halves it
+                h = torch.relu(self.bn1(nn.functional.conv2d(x, self.conv1.weight, padding=1)))
+                g = self.bn2(nn.functional.conv2d(h, self.conv2.weight, stride=self.conv1.stride,
+                                                  padding=1))
+                return torch.relu(g + self.shortcut(x))
             h = torch.relu(self.bn1(self.conv1(x)))
             if forward == "add before bn2":
                 return torch.relu(self.bn2(self.conv2(h) + self.shortcut(x)))
@@ -106,6 +112,9 @@ def test_residual_block_stub_is_not_attempted(capsys):
     (make_residual(forward="no final relu"), "ends with a ReLU"),
     (make_residual(forward="relu twice"), "ends with bn2, without a ReLU"),
     (make_residual(forward="no inner relu"), "computes something else"),
+    # issue 27: the generic "computes something else" before
+    (make_residual(forward="stride on conv2"), r"\(4, 4, stride=2\) in train mode: the stride sits "
+                                               r"on the second 3x3 convolution"),
     (ShortcutFirst, "register the layers in that order"),
     (NoForward, "has no forward method .* named exactly forward"),
     (Misspelled, "has no forward method .* named exactly forward"),
@@ -230,6 +239,13 @@ def test_resnet18_sides_reference_passes(capsys):
     out = capsys.readouterr().out
     assert "13.3 ResNet-18 feature-map sides: correct" in out
     assert "224x224 ImageNet image ends at 7x7" in out and "32x32 CIFAR-10 image at 1x1" in out
+
+
+@pytest.mark.parametrize("form", [np.array, torch.tensor, tuple])
+def test_resnet18_sides_accepts_arrays_and_tensors(capsys, form):
+    # issue 27: a numpy array (or a tensor) of sides was refused, unlike `number`'s rule
+    check_resnet18_sides(lambda side: form(resnet18_sides(side)))
+    assert "correct" in capsys.readouterr().out
 
 
 def test_resnet18_sides_stub_is_not_attempted(capsys):

@@ -1,6 +1,7 @@
 """Chapter 14 exercise checks: the reference solutions pass, the stubs are "not attempted", and
 the typical wrong answers fail with the hint meant for them."""
 
+import numpy as np
 import pytest
 import torch
 import torchvision
@@ -48,6 +49,26 @@ def test_densenet_channels_reference_passes(capsys):
     assert "DenseNet-121 hands 1024 channels to its classifier" in out
 
 
+@pytest.mark.parametrize("form", [np.array, torch.tensor, tuple])
+def test_densenet_channels_accepts_arrays_and_tensors(capsys, form):
+    # issue 27: a numpy array (or a tensor) of counts was refused, unlike `number`'s rule
+    check_densenet_channels(lambda stem, k, layers: form(densenet_channels(stem, k, layers)))
+    assert "correct" in capsys.readouterr().out
+
+
+def halving_with_round(stem, k, layers):
+    # Python's round takes a half to the even neighbour: 13 / 2 and 9 / 2 round down like //,
+    # 7 / 2 and 11 / 2 round up
+    channels, walk = stem, []
+    for i, n in enumerate(layers):
+        channels += n * k
+        walk.append(channels)
+        if i < len(layers) - 1:
+            channels = round(channels / 2)
+            walk.append(channels)
+    return walk
+
+
 def test_densenet_channels_stub_is_not_attempted(capsys):
     check_densenet_channels(stub)
     assert "not attempted yet" in capsys.readouterr().out
@@ -85,6 +106,9 @@ def blocks_only(stem, k, layers):
     (growth_only, "start the count from them"),
     (transition_after_last, "no transition after the last block"),
     (rounding_up, "rounding down"),
+    # issue 27: accepted before (the checked odd counts were 13 and 9)
+    (halving_with_round, r"densenet_channels\(3, 4, \(1, 2, 1\)\) returned \[7, 4, 12, 6, 10\], "
+                         r"expected \[7, 3, 11, 5, 9\]: round\(c / 2\) is not c // 2"),
     (lambda stem, k, layers: densenet_channels(stem, k, [n - 1 for n in layers]), "off by one"),
     (blocks_only, "one after each of the 4 blocks and one after each of the 3 transitions"),
     (lambda stem, k, layers: [c + 1 for c in densenet_channels(stem, k, layers)], "c // 2"),

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._core import ExerciseFailed, call, exercise, require, value, whole_number  # noqa: F401
+from ._core import (ExerciseFailed, call, entries, exercise, matches, require, value,  # noqa: F401
+                    whole_number)
 
 __all__: list[str] = ["check_inception_macs", "check_inception_factorized",
                       "check_stacked_pool_channels"]
@@ -242,12 +243,12 @@ def check_inception_factorized(InceptionFactorized: type) -> str:
         X = torch.randn(2, c_in, 7, 9, generator=gen, dtype=torch.float64)
         Y = call(probe, X)
         paths = _paths(X, params)
-        if torch.allclose(Y, torch.cat(paths, dim=1), atol=1e-9, rtol=1e-7):
+        if matches(Y, torch.cat(paths, dim=1), atol=1e-9, rtol=1e-7):
             return ("parameters, output shape on 7x9, 5x5 and 1x1 inputs, and the reference's "
                     "output once given the same signed weights and inputs (so every ReLU, the max "
                     "pooling and the order of the paths count)")
         for order in itertools.permutations(range(4)):
-            if torch.allclose(Y, torch.cat([paths[i] for i in order], dim=1), atol=1e-9, rtol=1e-7):
+            if matches(Y, torch.cat([paths[i] for i in order], dim=1), atol=1e-9, rtol=1e-7):
                 got_order = ", ".join(f"path {i + 1}" for i in order)
                 raise ExerciseFailed(f"your block concatenates {got_order}: concatenate the paths "
                                      f"in the order path 1, path 2, path 3, path 4")
@@ -255,10 +256,10 @@ def check_inception_factorized(InceptionFactorized: type) -> str:
         for i, (name, width) in enumerate(zip(_PATHS, widths)):
             mine = Y[:, start:start + width]
             start += width
-            if torch.allclose(mine, paths[i], atol=1e-9, rtol=1e-7):
+            if matches(mine, paths[i], atol=1e-9, rtol=1e-7):
                 continue
             for slip, hint in _PATH_SLIPS.get(i, []):
-                if torch.allclose(mine, _paths(X, params, **slip)[i], atol=1e-9, rtol=1e-7):
+                if matches(mine, _paths(X, params, **slip)[i], atol=1e-9, rtol=1e-7):
                     raise ExerciseFailed(f"output channels {start - width}..{start - 1}, {name}: "
                                          f"{hint}")
             raise ExerciseFailed(
@@ -301,11 +302,10 @@ def check_stacked_pool_channels(stacked_out_channels: Callable[[int, Sequence], 
     (12_googlenet)."""
     for in_channels, configs in _STACK_CASES:
         want = _stacked(in_channels, configs)
-        got = call(stacked_out_channels, in_channels, list(configs))
-        require(isinstance(got, (list, tuple)),
-                f"stacked_out_channels({in_channels}, ...) returned a {type(got).__name__}: return "
-                f"a list with one channel count per block")
-        got = [whole_number(g, f"stacked_out_channels({in_channels}, ...)") for g in got]
+        what = f"stacked_out_channels({in_channels}, ...)"
+        got = entries(call(stacked_out_channels, in_channels, list(configs)), what,
+                      "a list with one channel count per block")
+        got = [whole_number(g, what) for g in got]
         if got == want:
             continue
         case = f"stacked_out_channels({in_channels}, {configs}) returned {got}, expected {want}"
