@@ -1,7 +1,8 @@
 """What a learner sees while a model trains: a progress bar inside each epoch and, after the first
 batches, an estimate of the whole run.
 
-The bar is tqdm's text bar, a single line redrawn in place, in Jupyter as in a terminal: unlike
+The bar is tqdm's text bar, a single line redrawn in place, in Jupyter (on stdout, the stream the
+loops print to) as in a terminal (on stderr): unlike
 tqdm's widget it needs no widget state, so a saved chapter reopens without "Error displaying
 widget", and a viewer outside the browser shows text, not a bar frozen at 0 %. Each epoch's bar
 clears its line when the epoch ends (the epoch's printed line replaces it). Its per-batch cost is
@@ -72,13 +73,18 @@ class RunProgress:
     def start_epoch(self, epoch: int, examples_done: int = 0) -> None:
         """A new bar; `examples_done` of the epoch were trained before a checkpoint resumed it."""
         from tqdm.std import tqdm
-        interval = 0.1 if sys.stderr.isatty() else 0.5 if "ipykernel" in sys.modules else 5.0
+        # In Jupyter the bar shares stdout with the printed lines: one output stream, in which a
+        # redraw replaces the line, so no bar line freezes above the estimate and no blank stderr
+        # line is left when the bar clears. In a terminal or a log the bar stays on stderr.
+        notebook = "ipykernel" in sys.modules
+        self.stream = sys.stdout if notebook else sys.stderr
+        interval = 0.1 if sys.stderr.isatty() else 0.5 if notebook else 5.0
         if not self._estimated:
             self._t0 = time.perf_counter()
         self.bar = tqdm(total=self.train_examples, desc=f"epoch {epoch}/{self.num_epochs}",
                         unit="ex", unit_scale=(self.train_examples or 0) >= 10_000,  # 60.0k, not 0.00/200
                         initial=examples_done, leave=False, dynamic_ncols=True,
-                        mininterval=interval, file=sys.stderr)
+                        mininterval=interval, file=self.stream)
 
     def batch_done(self, batch: int, batch_examples: int) -> None:
         """Advance the bar; after the first few batches, print the estimate (one time only)."""
@@ -144,6 +150,6 @@ class RunProgress:
 
     def _write(self, message: str) -> None:
         if self.bar is not None:
-            self.bar.write(message)
+            self.bar.write(message, file=self.stream)
         else:
             print(message)

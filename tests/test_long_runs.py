@@ -196,3 +196,43 @@ def test_checkpoint_every_is_checked_at_the_call(tmp_path):
     with pytest.raises(ValueError, match="checkpoint_every must be"):
         d2l.train_ch5(net, blobs(), blobs(), 8, opt, "cpu", 1, checkpoint=tmp_path / "c.pt",
                       checkpoint_every=0)
+
+
+BAR_CELL = """
+import time, torch
+from torch import nn
+import d2lmini as d2l
+X, y = torch.rand(640, 1, 28, 28), torch.arange(640) % 10
+data = [(X[i:i + 32], y[i:i + 32]) for i in range(0, 640, 32)]
+class Slow(nn.Module):  # 20 batches of 0.15 s: the estimate comes while the bar runs
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    def forward(self, x):
+        time.sleep(0.15)
+        return self.net(x)
+net = Slow()
+history = d2l.train_ch5(net, data, data[:2], 32, torch.optim.SGD(net.parameters(), lr=0.1),
+                        "cpu", 1)
+"""
+
+
+def rendered(text: str) -> list[str]:
+    """The lines a notebook shows for a stream's text: a carriage return restarts its line."""
+    return [line.split("\r")[-1] for line in text.split("\n")]
+
+
+def test_in_jupyter_the_bar_leaves_no_frozen_line_and_no_blank_stderr(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("D2LMINI_PROFILE", "full")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BAR_CELL)])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert not [o for o in outputs if o.get("name") == "stderr"]
+    text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
+    lines = [line for line in rendered(text) if line.strip()]
+    assert any(line.startswith("estimated time for 1 epoch") for line in lines)
+    assert lines[-1].startswith("epoch 1/1, loss")
+    assert not [line for line in lines if line.startswith("epoch 1/1:")]  # no bar left behind
+    assert len(rendered(text)) == len(lines) + 1  # no blank line but the one after the last
