@@ -13,10 +13,21 @@ notebooks through (jupytext's, which pairs each chapter with its twin in noteboo
   notebook that is newer than its twin with other inputs, which is what resetting the notebook
   alone (`git checkout notebooks/08_lenet.ipynb`) leaves. Here the newer notebook wins: its twin
   is rewritten from it before the chapter opens. `make reset CH=08` resets both at once.
+- An untouched chapter opens unmodified. When its kernel connects, JupyterLab writes the kernel's
+  `language_info` (Python's version among it) into the notebook's metadata, and a change there
+  marks the notebook as having unsaved changes ("Save changes?" on close). The committed chapters
+  carry none (it differs between machines; nbstripout strips it on the way into git), so every
+  chapter would open modified. Here a notebook whose kernel is ipykernel's own `python3`, which
+  runs this server's Python, is served with that kernel's `language_info` already in place:
+  JupyterLab's write then changes nothing.
 """
 
+from __future__ import annotations
+
+import functools
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from jupytext.async_contentsmanager import AsyncTextFileContentsManager
@@ -53,8 +64,28 @@ def twin_follows_newer_notebook(notebook: Path, log) -> None:
         log.info("%s is newer than its twin (a reset?): %s rewritten from it", notebook, twin)
 
 
+@functools.lru_cache(maxsize=None)
+def kernel_language_info(kernel_name: str) -> dict | None:
+    """The `language_info` the kernel `kernel_name` reports when JupyterLab connects to it, where
+    that is known without starting it: ipykernel's kernel started as `python`, which Jupyter runs
+    with this server's own Python (jupyter_client's KernelManager.format_kernel_cmd). None for any
+    other kernel."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    except (NoSuchKernel, ValueError, OSError):
+        return None
+    pythons = {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2],
+               sys.executable}
+    if spec.language != "python" or not spec.argv or spec.argv[0] not in pythons \
+            or "ipykernel" not in " ".join(spec.argv):
+        return None
+    from ipykernel.ipkernel import IPythonKernel
+    return dict(IPythonKernel.language_info)
+
+
 class CourseContentsManager(AsyncTextFileContentsManager):
-    """jupytext's contents manager with the two behaviours above."""
+    """jupytext's contents manager with the three behaviours above."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -63,7 +94,13 @@ class CourseContentsManager(AsyncTextFileContentsManager):
     async def get(self, path, content=True, type=None, format=None, **kwargs):
         if content and path.endswith(".ipynb"):
             twin_follows_newer_notebook(Path(self._get_os_path(path)), self.log)
-        return await super().get(path, content=content, type=type, format=format, **kwargs)
+        model = await super().get(path, content=content, type=type, format=format, **kwargs)
+        if model.get("type") == "notebook" and model.get("content") is not None:
+            metadata = model["content"]["metadata"]
+            info = kernel_language_info(metadata.get("kernelspec", {}).get("name", ""))
+            if info is not None:
+                metadata["language_info"] = info
+        return model
 
 
 c.ServerApp.contents_manager_class = CourseContentsManager  # noqa: F821 (c is Jupyter's config)

@@ -1,9 +1,11 @@
 """The learner's path, through a real JupyterLab: studying a chapter leaves `git status` clean, a
-reset chapter opens, a learner's own notebook stays out of git and the tests.
+reset chapter opens, an untouched chapter opens unmodified, a profile switch saved in a chapter
+leaves the tests in smoke, a learner's own notebook stays out of git and the tests.
 
 A scratch clone gets the Makefile's own `hooks` target (nbstripout as git filter), then `make lab`
 starts the real server with the course's `.jupyter/` settings; the tests open, save and create
-notebooks through its REST API, the calls JupyterLab's own pages make."""
+notebooks through its REST API, the calls JupyterLab's own pages make, and, where a `chromium` is
+installed, through JupyterLab's own page in a headless Chromium (tests/headless_chromium.py)."""
 
 import json
 import os
@@ -17,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from headless_chromium import Browser, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parent.parent
@@ -47,7 +51,7 @@ class Lab:
     def __init__(self, repo: Path, port: int, process: subprocess.Popen):
         self.repo, self.base, self.process = repo, f"http://127.0.0.1:{port}", process
 
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def call(self, method: str, path: str, body: dict | None = None):
         request = urllib.request.Request(
             f"{self.base}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
@@ -56,6 +60,30 @@ class Lab:
 
     def open(self, path: str) -> dict:
         return self.call("GET", f"/api/contents/{path}?type=notebook&content=1")["content"]
+
+    def language_info_of_a_new_kernel(self, kernel_name: str = "python3") -> dict:
+        """What a kernel started through this server answers to the kernel_info request JupyterLab
+        sends on connecting (its `language_info` is what the page writes into the notebook)."""
+        import uuid
+        import websocket
+        kernel = self.call("POST", "/api/kernels", {"name": kernel_name})
+        try:
+            channel = websocket.create_connection(
+                f"ws://{self.base.split('//')[1]}/api/kernels/{kernel['id']}/channels?token={TOKEN}",
+                timeout=60)
+            ask = {"header": {"msg_id": uuid.uuid4().hex, "msg_type": "kernel_info_request",
+                              "username": "test", "session": uuid.uuid4().hex, "version": "5.3",
+                              "date": ""},
+                   "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell", "buffers": []}
+            channel.send(json.dumps(ask))
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                message = json.loads(channel.recv())
+                if message.get("msg_type") == "kernel_info_reply":
+                    return message["content"]["language_info"]
+            raise TimeoutError("no kernel_info_reply in 60 s")
+        finally:
+            self.call("DELETE", f"/api/kernels/{kernel['id']}")
 
     def save(self, path: str, nb: dict) -> None:
         """Save as JupyterLab does: the kernelspec of the kernel it runs, then PUT the notebook."""
@@ -181,3 +209,101 @@ def test_a_learners_own_notebooks_stay_out_of_git_and_the_tests(lab):
                                 "notebooks", "mine"], cwd=lab.repo, capture_output=True, text=True)
     names = [line for line in collected.stdout.splitlines() if "::" in line]
     assert names and all(line.split("::")[0] in CHAPTERS for line in names), collected.stdout
+
+
+def committed(repo: Path, path: str) -> dict:
+    return json.loads(git(repo, "show", f"HEAD:{path}"))
+
+
+def test_every_chapter_is_served_with_the_language_info_its_kernel_reports(lab):
+    """JupyterLab writes the kernel's language_info into the notebook when the kernel connects;
+    when the served notebook already holds exactly that, the write changes nothing and the chapter
+    does not open as modified (the browser test below sees the tab itself)."""
+    reported = lab.language_info_of_a_new_kernel()
+    assert reported["name"] == "python" and reported["version"]
+    for chapter in CHAPTERS:
+        assert lab.open(chapter)["metadata"]["language_info"] == reported, chapter
+        # without the course's contents manager the page would get the committed metadata, which
+        # the comparison above rejects: JupyterLab would change it and mark the chapter modified
+        assert committed(lab.repo, chapter)["metadata"].get("language_info") != reported
+    lab.save(CHAPTER, lab.open(CHAPTER))  # saved with the language_info, as JupyterLab saves it
+    assert json.loads((lab.repo / CHAPTER).read_text())["metadata"]["language_info"] == reported
+    assert git(lab.repo, "status", "--porcelain") == ""  # nbstripout keeps it out of git
+
+
+@pytest.fixture
+def browser():
+    binary = chromium()
+    if binary is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium): the browser test "
+                    "of opening chapters is skipped; the contents-API test above still runs")
+    page = Browser(binary)
+    yield page
+    page.close()
+
+
+def kernel_ready(lab: Lab, path: str) -> bool:
+    sessions = lab.call("GET", "/api/sessions")
+    return any(s["path"] == path and s["kernel"]["execution_state"] == "idle"
+               and s["kernel"].get("connections", 0) >= 1 for s in sessions)
+
+
+TAB = "[...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab')]"
+DIRTY = f"{TAB}.filter(t => t.classList.contains('jp-mod-dirty')).map(t => t.textContent)"
+
+
+def open_in_the_lab(page: Browser, lab: Lab, chapter: str) -> None:
+    """Open a chapter as a click in the file browser does, and wait until its kernel is connected
+    and idle, and a moment more, so what JupyterLab does on connecting has been done."""
+    page.open(f"{lab.base}/lab/tree/{chapter}?reset&token={TOKEN}")
+    name = Path(chapter).name
+    page.wait_for(f"{TAB}.some(t => t.textContent === {json.dumps(name)}) && "
+                  "document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length > 1", 120)
+    end = time.monotonic() + 120
+    while not kernel_ready(lab, chapter):
+        assert time.monotonic() < end, f"the kernel of {chapter} did not connect in 120 s"
+        time.sleep(0.2)
+    page.wait_for("document.querySelector('.jp-Notebook-ExecutionIndicator')"
+                  "?.getAttribute('data-status') === 'idle'", 60)
+    time.sleep(2)
+
+
+def close_tab(page: Browser) -> str | None:
+    """Close the current tab with a click on its x; the title of the dialog it raises, if any."""
+    page.click(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon")
+    time.sleep(1.5)
+    return page.js("document.querySelector('.jp-Dialog .jp-Dialog-header')?.textContent ?? null")
+
+
+@pytest.mark.parametrize("chapter", ["notebooks/03_mlp.ipynb", "notebooks/13_resnet.ipynb"])
+def test_an_untouched_chapter_opens_unmodified_in_the_browser(lab, browser, chapter, tmp_path):
+    open_in_the_lab(browser, lab, chapter)
+    try:
+        assert browser.js(DIRTY) == [], "the chapter shows unsaved changes right after opening"
+    except AssertionError:
+        browser.screenshot(tmp_path / "opened.png")
+        raise
+    browser.js("document.querySelector('.jp-NotebookPanel-toolbar [data-command=\"docmanager:save\"]')"
+               ".click()")  # the toolbar's save button (Ctrl-S)
+    saved = lab.repo / chapter
+    browser.wait_for(f"{DIRTY}.length === 0", 30)
+    end = time.monotonic() + 30
+    while "language_info" not in json.loads(saved.read_text())["metadata"]:
+        assert time.monotonic() < end, "the save did not reach the disk"
+        time.sleep(0.2)
+    assert git(lab.repo, "status", "--porcelain") == ""
+    assert close_tab(browser) is None, "closing an untouched chapter asked about saving"
+    open_tabs = f"{TAB}.map(t => t.textContent)"
+    assert Path(chapter).name not in browser.js(open_tabs)  # closed (the Launcher takes its place)
+
+    # the same page sees a real edit: the tab is marked and closing asks (so the checks above can fail)
+    open_in_the_lab(browser, lab, chapter)
+    browser.js("document.querySelector('.jp-CodeCell .cm-content').focus()")
+    browser.type("# my note ")
+    browser.wait_for(f"{DIRTY}.length === 1", 10)
+    title = close_tab(browser)
+    assert title and "Save" in title, title
+    browser.js("[...document.querySelectorAll('.jp-Dialog button')].find(b => /Discard/.test(b.textContent))"
+               ".click()")
+    browser.wait_for(f"!{open_tabs}.includes({json.dumps(Path(chapter).name)})", 10)
+    assert git(lab.repo, "status", "--porcelain") == ""
