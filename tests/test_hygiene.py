@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHAPTERS = ["01_linear_regression", "02_softmax_regression", "03_mlp", "04_model_selection",
             "05_numerical_stability", "06_convolutions", "07_batch_norm", "08_lenet",
-            "09_alexnet", "10_vgg", "11_nin", "12_googlenet", "13_resnet", "14_densenet"]
+            "09_alexnet", "10_vgg", "11_nin", "12_googlenet", "13_resnet", "14_densenet",
+            "15_optimization"]
 
 
 def code_of(path: Path) -> str:
