@@ -7,6 +7,11 @@ Fashion-MNIST with epochs capped, so CI can re-execute every notebook in minutes
 read the profile; learners' code never branches on it. In JupyterLab, run
 `%env D2LMINI_PROFILE=quick` in a chapter's first cell, before `import d2lmini`, or start the lab
 with `D2LMINI_PROFILE=quick make lab`.
+
+Such a cell is saved into the chapter, yet it never changes what the course's tests run: the
+notebook kernels pytest starts get `D2LMINI_PROFILE_PIN` (conftest.py sets it to the profile the
+test run was given, smoke unless `D2LMINI_PROFILE` said otherwise), and a pin wins over any
+switch made inside the notebook, saying so in one line.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 from . import validate
 
 ENV_VAR = "D2LMINI_PROFILE"
+PIN_VAR = "D2LMINI_PROFILE_PIN"  # set by conftest.py in the kernels of the notebooks pytest runs
+_said: set[tuple[str, str]] = set()  # the pins over switches already said, each said once
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,25 @@ PROFILES = {
 }
 
 
+def _named(var: str, default: str) -> str:
+    name = os.environ.get(var, default).strip().lower() or default
+    return validate.one_of(var, name, sorted(PROFILES))
+
+
 def current_profile() -> Profile:
-    """The profile named by `$D2LMINI_PROFILE`, `full` when unset (01_linear_regression)."""
-    name = os.environ.get(ENV_VAR, "full").strip().lower() or "full"
-    return PROFILES[validate.one_of(ENV_VAR, name, sorted(PROFILES))]
+    """The profile named by `$D2LMINI_PROFILE`, `full` when unset; where `$D2LMINI_PROFILE_PIN` is
+    set (the notebooks the course's tests run), the pinned one, whatever the notebook switched to,
+    said once per switch (01_linear_regression)."""
+    if not os.environ.get(PIN_VAR, "").strip():
+        return PROFILES[_named(ENV_VAR, "full")]
+    pinned = _named(PIN_VAR, "full")
+    switched = os.environ.get(ENV_VAR, "").strip()
+    if switched and switched.lower() != pinned and (pinned, switched) not in _said:
+        _said.add((pinned, switched))
+        print(f"d2lmini profile: {pinned}, pinned by the course's tests ({PIN_VAR}={pinned}, set "
+              f"by conftest.py): the switch to {ENV_VAR}={switched} made in this notebook does not "
+              f"apply under pytest (in JupyterLab it does)")
+    return PROFILES[pinned]
 
 
 def cap_epochs(num_epochs: int) -> int:
