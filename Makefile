@@ -38,8 +38,16 @@ setup: $(INSTALLED)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The first set-up is the long one: it says so before it starts, and pip shows a line per package
+# (and its progress bar on a terminal). The size is `du -sh .venv` on x86-64 Linux (5.8G); the time
+# is a fresh venv to its stamp file on the 2-core AMD EPYC development machine (2 min 10 s, wheels
+# read from its disk; about 3 min in the fresh-clone run issue 26 reports).
 $(INSTALLED): requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -r requirements.txt
+	@echo "== set-up: pip installs torch, torchvision, JupyterLab and the course's other packages" \
+	      "into $(VENV)/: about 5.8 GB on x86-64 Linux (where pip takes torch's CUDA build), 2-3" \
+	      "minutes on the development machines, longer where they are downloaded; done once, and" \
+	      "again only when requirements.txt or pyproject.toml change =="
+	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
 	@$(BIN)/python -c "import torch, torchvision, d2lmini; print('installed: torch', torch.__version__, '/ torchvision', torchvision.__version__)"
 	@du -sh $(VENV) | awk '{print "the virtual environment takes " $$1 " on disk"}'
 	@touch $@
