@@ -141,7 +141,8 @@ def _schedule_settings(schedule) -> str | None:
 
 
 def describe_run(net: object, optimizer: torch.optim.Optimizer | None,
-                 params: list[torch.Tensor], num_epochs: int, train_iter: Iterable | None) -> dict:
+                 params: list[torch.Tensor], num_epochs: int, train_iter: Iterable | None,
+                 lr: float | None = None) -> dict:
     """The record of a run a checkpoint keeps beside its state: every field that makes another
     run of the same net and optimizer a different run (09_alexnet). A field a run cannot tell
     (the batch size of a generator) is None."""
@@ -155,6 +156,8 @@ def describe_run(net: object, optimizer: torch.optim.Optimizer | None,
     record["net"] = (re.sub(r" at 0x[0-9a-fA-F]+", " at 0x...", repr(net)) if isinstance(net, nn.Module)
                      else type(net).__name__)
     record["params"] = [list(p.shape) for p in params]
+    if optimizer is None and lr is not None:  # a scratch model stepped by d2l.sgd with this lr
+        record["lr (d2l.sgd)"] = float(lr)
     record["optimizer"] = type(optimizer).__name__ if optimizer is not None else None
     record["param groups"] = len(optimizer.param_groups) if optimizer is not None else 0
     for i, group in enumerate(optimizer.param_groups if optimizer is not None else []):
@@ -242,11 +245,12 @@ def _writable(path: Path) -> None:
 
 class Checkpoint:
     """The checkpoint file of one training run (09_alexnet). `train_iter` is the run's training
-    loader (its size goes into the run's record); the profile is read from the environment."""
+    loader (its size goes into the run's record), `lr` a scratch model's d2l.sgd rate; the
+    profile is read from the environment."""
 
     def __init__(self, path: str | os.PathLike, net: object,
                  optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor] | None,
-                 num_epochs: int, *, train_iter: Iterable | None):
+                 num_epochs: int, *, train_iter: Iterable | None, lr: float | None = None):
         if not isinstance(path, (str, os.PathLike)):
             validate.fail("checkpoint", "a file path (str or pathlib.Path)", path, error=TypeError)
         self.path = Path(path).expanduser()
@@ -257,7 +261,7 @@ class Checkpoint:
         self.net, self.optimizer, self.num_epochs = net, optimizer, num_epochs
         self.params = list(params) if params is not None else []  # a scratch model's tensors
         # taken now, before any step changes the optimizer: what this run is
-        self.run = describe_run(net, optimizer, self.params, num_epochs, train_iter)
+        self.run = describe_run(net, optimizer, self.params, num_epochs, train_iter, lr)
 
     def _state(self, epoch: int, history: dict, steps: int, position: dict | None,
                scaler: torch.amp.GradScaler | None) -> dict:

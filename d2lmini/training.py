@@ -448,7 +448,7 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
         print(f"({current_profile().name} profile: {run} of {num_epochs} epochs)")
     history = History(run)
     saver = None if checkpoint is None else Checkpoint(checkpoint, net, optimizer, params, run,
-                                                       train_iter=train_iter)
+                                                       train_iter=train_iter, lr=lr)
     resumed = saver.load(scaler) if saver is not None else None
     progress = RunProgress(run, train_iter, test_iter, device, checkpoint=saver is not None)
     num_batches = progress.num_batches or "?"

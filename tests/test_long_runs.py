@@ -236,3 +236,17 @@ def test_in_jupyter_the_bar_leaves_no_frozen_line_and_no_blank_stderr(tmp_path, 
     assert lines[-1].startswith("epoch 1/1, loss")
     assert not [line for line in lines if line.startswith("epoch 1/1:")]  # no bar left behind
     assert len(rendered(text)) == len(lines) + 1  # no blank line but the one after the last
+
+
+def test_a_scratch_models_learning_rate_is_part_of_its_run(tmp_path, full_profile):
+    data, path = blobs(), tmp_path / "scratch.pt"
+
+    def run(lr):
+        W = torch.zeros(4, 3, requires_grad=True)
+        return d2l.train_ch3(lambda X: X @ W, data, data, nn.CrossEntropyLoss(reduction="none"),
+                             1, 8, params=[W], lr=lr, checkpoint=path)
+
+    run(0.1)
+    with pytest.raises(d2l.CheckpointMismatch, match=r"lr \(d2l.sgd\): was 0.1, now 0.5"):
+        run(0.5)
+    assert run(0.1).epochs_done == 1  # the same run resumes (finished: nothing to train)
