@@ -223,31 +223,21 @@ history_classic = d2l.train_ch5(classic, train_iter, test_iter, batch_size, opti
                                 num_epochs)
 
 # %% [markdown]
-# Two checks after training. The loss on the training batch we put aside before training must
-# have fallen (it stays put only if the run was stopped before its first step). And the net has
-# no dropout and no batch norm, the two layers of this course that behave differently in
-# training and in evaluation mode (chapters 04 and 07), so both modes must give the same class
-# scores. (`train_ch5` measures the test accuracy in evaluation mode, the mode to predict in.)
+# A check after training: the loss on the training batch we put aside before training must have
+# fallen (it stays put only if the run was stopped before its first step). The net has no dropout
+# and no batch norm, the two layers of this course that behave differently in training and in
+# evaluation mode (chapters 04 and 07), so here both modes give the same class scores. There is
+# nothing to check about that: convolutions, sigmoids, pooling and dense layers have no mode, so
+# a comparison of the two modes would pass for every net built by `lenet`, trained or not.
+# Chapter 07 compares the modes where they differ. (`train_ch5` measures the test accuracy in
+# evaluation mode, the mode to predict in.)
 
 # %%
-def same_in_both_modes(net, X):
-    """True when `net` gives the same outputs on X in training and in evaluation mode."""
-    was_training = net.training
-    X = X.to(next(net.parameters()).device)
-    with torch.no_grad():
-        scores_train, scores_eval = net.train()(X), net.eval()(X)
-    net.train(was_training)
-    return torch.allclose(scores_train, scores_eval)
-
-
-X_test_batch, _ = next(iter(test_iter))
 loss_now = d2l.batch_loss(classic, X_batch, y_batch)
 print(f"loss on the batch put aside: {loss_at_start['classic']:.3f} before training, "
       f"{loss_now:.3f} after {history_classic.steps} steps")
 assert history_classic.steps == 0 or loss_now < loss_at_start["classic"]
-assert all(torch.isfinite(torch.tensor(history_classic["train_loss"])))
-assert same_in_both_modes(classic, X_test_batch)
-d2l.check_accuracy(history_classic, 0.83, quick=0.70);
+d2l.check_accuracy(history_classic, 0.84, quick=0.70);
 
 # %% [markdown]
 # ## 4. A modern LeNet: ReLU and max pooling
@@ -334,13 +324,11 @@ history_modern = d2l.train_ch5(modern, train_iter, test_iter, batch_size, optimi
                                num_epochs)
 
 # %%
-# the same checks as for the classic net
+# the same check as for the classic net
 loss_now = d2l.batch_loss(modern, X_batch, y_batch)
 print(f"loss on the batch put aside: {loss_at_start['modern']:.3f} before training, "
       f"{loss_now:.3f} after {history_modern.steps} steps")
 assert history_modern.steps == 0 or loss_now < loss_at_start["modern"]
-assert all(torch.isfinite(torch.tensor(history_modern["train_loss"])))
-assert same_in_both_modes(modern, X_test_batch)
 d2l.check_accuracy(history_modern, 0.86, quick=0.83);
 
 # %% [markdown]
@@ -386,7 +374,6 @@ titles = [f"{t}\n{p}" for t, p in zip(d2l.get_fashion_mnist_labels(y_test),
                                         d2l.get_fashion_mnist_labels(y_pred))]
 d2l.show_fashion_mnist(X_test, titles)
 plt.show()
-assert y_pred.shape == y_test.shape
 
 # %% [markdown]
 # ## Summary
