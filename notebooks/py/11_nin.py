@@ -257,9 +257,9 @@ assert 1.9e6 < d2l.num_params(net) < 2.1e6  # about 2 million
 # another optimiser: **Adam** (met in chapter 07) at a constant learning rate of 0.001, where 09
 # and 10 use SGD with momentum 0.9 and weight decay 0.0005 at 0.01. With that SGD recipe NiN
 # learned slowly: one epoch of the quick profile ended at a test accuracy of 0.508 (the
-# README's run of 2026-12-04, on two cores of an AMD EPYC in float32), below what softmax
-# regression reaches in one epoch (0.79, chapter 02). In the reference runs at the end of the
-# notebook (96 × 96 inputs, the same 120 batches of 128 images for every optimiser, one seed) Adam
+# README's run of 2026-12-04, on two cores of an AMD EPYC in float32 with channels-last), below
+# what softmax regression reaches in one epoch (0.79, chapter 02). In the reference runs at the
+# end of the notebook (96 × 96 inputs, the same 120 batches of 128 images for every optimiser, one seed) Adam
 # at 0.001 ended with a mean loss of 0.903 over the last 20 steps and 0.672 accuracy on held-out
 # training images, SGD at 0.01 with 1.510 and 0.450. Adam at half the rate, 0.0005, came close
 # (0.952 and 0.666), at twice the rate it was slower (1.378 and 0.397), and SGD at five times the
@@ -313,26 +313,55 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
                         num_epochs)
 
 # %%
+def decay_only(start, optimizer, steps):
+    """Where the weights `start` would be after `steps` steps of an optimizer of the same kind and
+    settings as `optimizer` had the loss given them no gradient at all: the work of weight decay
+    alone (they stay at `start` without weight decay; chapter 09)."""
+    w = start.detach().clone().requires_grad_()
+    replay = type(optimizer)([w], **optimizer.defaults)
+    for _ in range(steps):
+        w.grad = torch.zeros_like(w)  # no gradient from the loss; the optimizer adds the decay
+        replay.step()
+    return w.detach()
+
+
 loss_after = d2l.batch_loss(net, probe_X, probe_y)
-moved = ((net[0][0].weight.detach().cpu() - first_conv).norm() / first_conv.norm()).item()
+conv_now = net[0][0].weight.detach().cpu()
+conv_decayed = decay_only(first_conv, optimizer, history.steps)
+start_norm = first_conv.norm()
+moved = ((conv_now - first_conv).norm() / start_norm).item()
+by_decay = ((conv_decayed - first_conv).norm() / start_norm).item()
+beyond_decay = ((conv_now - conv_decayed).norm() / start_norm).item()
 print(f"after {history.steps} steps ({history.epochs_done} of {history.epochs_planned} epochs): "
-      f"probe loss {loss_before:.3f} -> {loss_after:.3f}, first convolution's weights moved by "
-      f"{moved:.2%} of their norm")
-assert all(math.isfinite(loss) for loss in history["train_loss"])
-if history.steps:
-    assert moved > 0  # the optimizer updated the network (it would not with lr = 0)
+      f"probe loss {loss_before:.3f} -> {loss_after:.3f}; first convolution's weights moved by "
+      f"{moved:.3%} of their norm, weight decay alone would have moved them by {by_decay:.4%}, "
+      f"and they are {beyond_decay:.3%} of their norm away from where it would have put them")
+if history.steps >= 2:  # the first step sends conv1 no gradient: the zero last layer blocks it
+    assert beyond_decay > 1e-4  # the first layer learned from its gradient, not only decayed
 if history.steps >= 100:
     assert loss_after < loss_before  # training lowered the loss on these fixed images
-d2l.check_accuracy(history, quick=0.78, target=0.87);
+d2l.check_accuracy(history, quick=0.78, target=0.83);
 
 # %% [markdown]
 # `d2l.check_accuracy` compares the final test accuracy with the floor measured for the profile
 # that runs (each floor sits a stated margin below an accuracy that `benchmarks/full_results.py`
 # measured in that profile; the README lists them). No run of this chapter in the full profile has
-# been measured yet, so there 87 % is printed as a target, not checked; in the smoke profile the
-# accuracy is only reported. The quick profile (all the data, one epoch) reached 0.810 on two
-# cores of an Intel Xeon with native bf16, in 8.8 minutes of training, so its floor is 0.78 (with
-# the SGD recipe, on two cores of an AMD EPYC in float32, the same epoch had reached 0.508). This
+# been measured yet, so there a target of 0.83 is printed, not checked. It is the figure the
+# classic PyTorch edition of Dive into Deep Learning reports for a NiN of the same layer sizes
+# (with the final ReLU that ours leaves out, and PyTorch's default initialisation): a test
+# accuracy of 0.831 after 5 epochs of Adam at learning rate 0.002
+# (`code/chapter05_CNN/5.8_nin.ipynb`). Our recipe differs, so it is a figure to compare with,
+# not a prediction. In the smoke profile the accuracy is only reported. The quick profile (all
+# the data, one epoch) reached 0.810 on two cores of an Intel Xeon with native bf16, in 8.8
+# minutes of training, so its floor is 0.78 (with the SGD recipe, on two cores of an AMD EPYC in
+# float32 with channels-last, the same epoch had reached 0.508). The check on the first
+# convolution is chapter 09's: its weights must end more than 0.01 % of their norm away from
+# where weight decay alone would have put them. Adam here has no weight decay, so that point is
+# the initial weights themselves. The check waits for a second step: in the first, every
+# gradient below the last 1 × 1 convolution is exactly zero, since that layer's weights are zero
+# and the gradient reaching its input is those weights times the gradient at its output (in
+# the smoke profile's two steps the weights ended 0.52 % of their norm away from their
+# start). This
 # accuracy does not rank NiN against AlexNet or VGG: the networks differ in many ways at once, and
 # so does the optimiser (chapter 09 lists how the recipes of chapters 09 to 14 differ).
 #
