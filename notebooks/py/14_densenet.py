@@ -13,10 +13,11 @@
 #   check, and check what it does to the shape;
 # * assemble a DenseNet for 96×96 Fashion-MNIST, walk an image through it, and train it with
 #   `d2l.train_ch5`;
-# * build the ImageNet DenseNet-121 from the same parts and compare it, parameter for parameter,
-#   with `torchvision.models.densenet121`.
+# * build the ImageNet DenseNet-121 from the same parts and compare it with
+#   `torchvision.models.densenet121`, parameter for parameter and output for output.
 
 # %%
+import copy
 import math
 from collections import OrderedDict
 
@@ -151,9 +152,15 @@ torch.testing.assert_close(pool(conv1x1(Z)), conv1x1(pool(Z)))
 # `in_channels` and `num_classes` are arguments, so `densenet(in_channels=3)` is the network for
 # 3-channel colour images such as CIFAR-10's.
 # Like chapter 13's `resnet18`, `densenet` keeps PyTorch's default initialization for every
-# layer (the paper used He et al.'s). Here too every convolution's output is normalized, channel
-# by channel, by the batch norms that read it, so in training mode the scale of its weights is
-# divided out.
+# layer (the paper used He et al.'s). Here too every convolution's output reaches the loss only
+# through batch norms, which normalize it channel by channel (a concatenation or an average
+# pooling in between passes a scale through unchanged), so in training mode the network's output
+# does not depend on the scale of the convolution weights: it is *forward-invariant*. Its
+# training is not: as chapter 13 (section 4) showed, weights $\alpha$ times as large get
+# gradients $1/\alpha$ times as large and relative SGD steps $1/\alpha^2$ times as large, so the
+# initialization's scale acts like a learning rate; PyTorch's default, with a standard deviation
+# $\sqrt 6$ times smaller than Kaiming's rule with the fan-in, starts with relative steps 6 times
+# larger. The cell after the code checks both on this network, as chapter 13 did on ResNet-18.
 #
 # ![DenseNet for 96x96 Fashion-MNIST: stem, four dense blocks with transitions, head](../Pics/14_densenet.svg)
 
@@ -179,6 +186,42 @@ def densenet(in_channels=1, num_classes=10, growth_rate=32, layers_per_block=(4,
 
 
 net = densenet()
+
+# %%
+def loss_and_conv_grads(model, X, y):
+    """Cross-entropy of `model` on (X, y) in training mode, each convolution's weights and the
+    gradients of the loss with respect to them."""
+    model.train()
+    model.zero_grad()
+    loss = nn.functional.cross_entropy(model(X), y)
+    loss.backward()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    return loss.item(), [c.weight.detach() for c in convs], [c.weight.grad for c in convs]
+
+
+def check_forward_invariant(model, X, y, alpha):
+    """Assert that scaling every convolution's weights of `model` by `alpha` leaves the loss as
+    it is, divides each gradient by `alpha` and the relative SGD step by `alpha` squared."""
+    scaled = copy.deepcopy(model)
+    with torch.no_grad():
+        for m in scaled.modules():
+            if isinstance(m, nn.Conv2d):
+                m.weight.mul_(alpha)
+    loss_1, W_1, G_1 = loss_and_conv_grads(copy.deepcopy(model), X, y)
+    loss_a, W_a, G_a = loss_and_conv_grads(scaled, X, y)
+    grad = torch.stack([ga.norm() / g.norm() for g, ga in zip(G_1, G_a)])
+    step = torch.stack([(ga.norm() / wa.norm()) / (g.norm() / w.norm())
+                        for w, g, wa, ga in zip(W_1, G_1, W_a, G_a)])
+    print(f"loss {loss_1:.4f} as built, {loss_a:.4f} with the convolution weights x {alpha:.3g}; "
+          f"over the {len(grad)} convolutions, gradients x {grad.min():.4f} to {grad.max():.4f} "
+          f"(1/alpha = {1 / alpha:.4f}), relative SGD steps x {step.min():.4f} to "
+          f"{step.max():.4f} (1/alpha^2 = {1 / alpha ** 2:.4f})")
+    assert math.isclose(loss_a, loss_1, rel_tol=1e-3)
+    torch.testing.assert_close(grad, torch.full_like(grad, 1 / alpha), rtol=0.02, atol=0)
+    torch.testing.assert_close(step, torch.full_like(step, 1 / alpha ** 2), rtol=0.03, atol=0)
+
+
+check_forward_invariant(net, torch.rand(8, 1, 32, 32), torch.arange(8), alpha=math.sqrt(6))
 
 # %% [markdown]
 # ### The shape walk
@@ -229,12 +272,20 @@ assert largest_conv == 9 * (120 + 3 * 32) * 32 == 62_208
 # by 10 twice during training), on batches of 64 on CIFAR and 256 on ImageNet. We take the
 # paper's learning rate and weight decay (chapter 13 used 0.05 and $5 \cdot 10^{-4}$), plain
 # momentum 0.9, and, as in chapter 13, batches of 128 and a learning rate that falls along a half
-# cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$, advanced by a step hook on
-# the optimizer (`d2l.cosine_schedule`) because `d2l.train_ch5` only calls `optimizer.step()`.
+# cosine, $\eta_t = \tfrac{\eta_0}{2}\big(1 + \cos(\pi t/T)\big)$ after $t$ of $T$ steps (the
+# cosine annealing of Loshchilov and Hutter, SGDR, ICLR 2017, with one period and no restarts),
+# advanced by a step hook on the optimizer (`d2l.cosine_schedule`) because `d2l.train_ch5` only
+# calls `optimizer.step()`; a second hook records the learning rate after every step. The reason
+# for letting it fall: with a constant rate the steps stay as large at the end as at the start,
+# and since minibatch gradients are noisy they keep moving the weights around a minimum instead
+# of into it; a falling rate keeps the large early steps and shrinks the late ones, so the run
+# ends settled. (Chapter 15 treats learning-rate schedules in full.)
 #
 # As in chapter 13, we keep 32 images of a training batch (the kept batch) and the untrained
 # net's loss on them, computed in training mode on a copy of the net (so the running statistics
-# do not move), to check after training that the loss on them fell.
+# do not move), to check after training that the loss on them fell; and since that loss would
+# fall just as well if the running statistics that eval mode uses were never updated, we check
+# those too.
 
 # %%
 
@@ -243,7 +294,9 @@ train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size, resize=96)
 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
 # the schedule spans the epochs that will run: all of them in the full profile, fewer in quick
 total_steps = d2l.cap_epochs(num_epochs) * len(train_iter)
-d2l.cosine_schedule(optimizer, total_steps)
+schedule = d2l.cosine_schedule(optimizer, total_steps)
+lrs = []  # the learning rate after each step, appended by a hook that runs after the schedule's
+optimizer.register_step_post_hook(lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
 
 with torch.random.fork_rng():  # the draw leaves the random state training starts from as it was
     X_kept, y_kept = next(iter(train_iter))
@@ -255,29 +308,66 @@ history = d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, d2l.t
                         num_epochs)
 
 # %% [markdown]
-# The curves are drawn live above. The checks: training lowered the loss on the kept batch, the
-# schedule advanced once per step, the loss stayed finite, and `d2l.check_accuracy` compares the
-# final test accuracy with the floor measured for the profile that runs (each floor sits a
-# stated margin below an accuracy that `benchmarks/full_results.py` measured in that profile;
-# the README lists them). The full profile (ten epochs) reached 0.939 on two cores of an Intel
-# Xeon on the bf16 fast path, in 30 minutes of training, so its floor is 0.90; in the smoke
-# profile the accuracy is only reported. The quick profile (all the data, one epoch, the
-# schedule compressed into it) reached 0.889 on two cores of an AMD EPYC in float32
-# (channels-last) and 0.894 on two cores of an Intel Xeon on the bf16 fast path; its floor is
-# 0.85, 0.03 below the lower. The steps are counted by the loop (`history.steps`), so the checks
-# also hold after Ctrl-C, when the schedule has moved on during the unfinished epoch; the loss
-# on the kept batch is compared once at least one epoch has finished.
+# The curves are drawn live above. The checks, as in chapter 13:
+#
+# * **The kept batch**: training lowered its loss (in training mode).
+# * **The running statistics** that eval mode uses were updated: after any training step every
+#   batch norm's running mean and variance must have left their initial 0 and 1 (chapter 13
+#   explains the update); with momentum 0 they never do.
+# * **The schedule** advanced once per optimizer step and the learning rate after every step was
+#   the formula's; checking only the last value would pass a schedule that stepped twice per
+#   optimizer step, since both end at 0.
+# * **A finite loss** needs no check of ours: `d2l.train_ch5` raises `TrainingDiverged` at the end
+#   of an epoch in which some batch's loss was NaN or infinite.
+# * **The accuracy**: `d2l.check_accuracy` compares the final test accuracy with the floor
+#   measured for the profile that runs (each floor sits a stated margin below an accuracy that
+#   `benchmarks/full_results.py` measured in that profile; the README lists them). The full
+#   profile (ten epochs) reached 0.939 on two cores of an Intel Xeon on the bf16 fast path, in 30
+#   minutes of training, so its floor is 0.90; in the smoke profile the accuracy is only
+#   reported. The quick profile (all the data, one epoch, the schedule compressed into it)
+#   reached 0.889 on two cores of an AMD EPYC in float32 (channels-last) and 0.894 on two cores
+#   of an Intel Xeon on the bf16 fast path; its floor is 0.85, 0.03 below the lower. The quick
+#   profile squeezes the whole cosine schedule into its one epoch, which favours chapters 12-14
+#   over the constant learning rates of 09-11 when quick results are compared.
+#
+# `tests/test_trust_ch12_14.py` shows the running-statistics and schedule checks rejecting a
+# net with momentum-0 batch norms and a schedule that steps twice per optimizer step. The steps
+# are counted by the loop (`history.steps`), so the checks also hold after Ctrl-C, when the
+# schedule has moved on during the unfinished epoch; the loss on the kept batch is compared once
+# at least one epoch has finished. To train again, run the cell before the training cell first:
+# it builds a fresh optimizer and schedule.
 
 # %%
+def check_cosine_schedule(lrs, schedule, steps, lr, total_steps):
+    """Assert that `schedule` advanced once per optimizer step and that the learning rate after
+    each of the `steps` steps, recorded in `lrs`, was lr/2 (1 + cos(pi t / total_steps))."""
+    assert schedule.last_epoch == steps == len(lrs), (
+        f"the schedule took {schedule.last_epoch} steps and {len(lrs)} learning rates were "
+        f"recorded, for {steps} optimizer steps: it must advance once per step")
+    for t, got in enumerate(lrs, start=1):
+        expected = lr / 2 * (1 + math.cos(math.pi * t / total_steps))
+        assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12), (
+            f"after {t} of {total_steps} steps the learning rate is {got:.3g}, "
+            f"the formula's {expected:.3g}")
+
+
+def check_running_stats_updated(net):
+    """Assert that every batch norm of `net` has running statistics that left their initial
+    values (mean 0, variance 1): training updated what eval mode normalizes with."""
+    stale = [name for name, m in net.named_modules() if isinstance(m, nn.BatchNorm2d)
+             and bool((m.running_mean == 0).all()) and bool((m.running_var == 1).all())]
+    assert not stale, (f"{len(stale)} batch norms still hold their initial running statistics "
+                       f"(the first: {stale[0]}): eval mode would normalize with mean 0, variance 1")
+
+
 loss_after = d2l.batch_loss(net, X_kept, y_kept, train_mode=True)
 print(f"loss on the kept batch: {loss_before:.3f} before training, {loss_after:.3f} after "
       f"{history.steps} steps")
 if history.epochs_done:  # a few steps of an interrupted first epoch need not lower it yet
     assert loss_after < loss_before
-steps = history.steps  # optimizer steps taken, an interrupted epoch's included
-expected_lr = lr / 2 * (1 + math.cos(math.pi * steps / total_steps))
-assert math.isclose(optimizer.param_groups[0]["lr"], expected_lr, rel_tol=1e-6)
-assert all(math.isfinite(v) for v in history["train_loss"])
+if history.steps:  # before the first step every batch norm holds its initial statistics
+    check_running_stats_updated(net)
+check_cosine_schedule(lrs, schedule, history.steps, lr, total_steps)
 d2l.check_accuracy(history, 0.90, quick=0.85);
 
 # %% [markdown]
@@ -291,8 +381,8 @@ d2l.check_accuracy(history, 0.90, quick=0.85);
 # convolution and the dense layer make 121.
 #
 # Our `DenseBlock` takes the layer builder as an argument, so only the layer changes. We build
-# the network for 3 channels and 1000 classes on the `meta` device (shapes without memory, as in
-# chapter 13) and compare it with torchvision's, built with `weights=None` (nothing downloaded).
+# the network for 3 channels and 1000 classes and compare it with torchvision's, built with
+# `weights=None` (random weights, nothing downloaded).
 
 # %%
 import torchvision
@@ -326,9 +416,8 @@ def densenet_bc(layers_per_block=(6, 12, 24, 16), growth_rate=32, in_channels=3,
     return nn.Sequential(parts)
 
 
-with torch.device("meta"):
-    ours121 = densenet_bc()
-    tv121 = torchvision.models.densenet121(weights=None)
+ours121 = densenet_bc()
+tv121 = torchvision.models.densenet121(weights=None)
 weight_layers = [m for m in ours121.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 print(f"DenseNet-121: {len(weight_layers)} weight layers; ours {d2l.num_params(ours121):,} "
       f"parameters, torchvision {d2l.num_params(tv121):,}")
@@ -338,10 +427,44 @@ assert d2l.num_params(ours121) == d2l.num_params(tv121) == 7_978_856
 assert [p.shape for p in ours121.parameters()] == [p.shape for p in tv121.parameters()]
 
 # %% [markdown]
-# Same parameter count and the same list of parameter shapes in the same order: our parts compose
-# into exactly torchvision's DenseNet-121. The channel count entering the classifier,
-# 1024, is worth predicting by hand (exercise 1).
-#
+# Same parameter count and the same list of parameter shapes in the same order. That is
+# necessary, not sufficient: a DenseNet-121 that concatenates each layer's new channels *before*
+# its input, has no ReLUs inside its layers, pools with max instead of average in its
+# transitions, or has a different stem pooling, has exactly the same parameters. What the parts
+# compute has to be compared too. As in chapter 13 for ResNet-50, torchvision registers its
+# layers in the same order as ours (stem, then per layer batch norm, 1×1 convolution, batch
+# norm, 3×3 convolution, then the transitions, the last batch norm and the dense layer), so we
+# copy its random weights and batch-norm statistics into our network tensor by tensor, and in
+# eval mode (fixed statistics) the two must then give the same outputs. Each of the four
+# mis-built networks above fails this comparison (`tests/test_trust_ch12_14.py`). The channel
+# count entering the classifier, 1024, is worth predicting by hand (exercise 1).
+
+# %%
+def copy_by_order(source, target):
+    """Copy every parameter and buffer of `source` into `target`, matched by position."""
+    src, dst = list(source.state_dict().values()), list(target.state_dict().values())
+    assert len(src) == len(dst)
+    with torch.no_grad():
+        for s, d in zip(src, dst):
+            assert s.shape == d.shape
+            d.copy_(s)
+
+
+def check_same_function(ours, reference, X):
+    """Copy `reference`'s weights into `ours` by position and assert that in eval mode both
+    compute the same outputs on X."""
+    copy_by_order(reference, ours)
+    ours.eval()
+    reference.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(ours(X), reference(X))
+
+
+check_same_function(ours121, tv121, torch.rand(2, 3, 64, 64))
+print("DenseNet-121: ours and torchvision's compute the same outputs")
+del ours121, tv121
+
+# %% [markdown]
 # ## Summary
 #
 # * A dense block concatenates each layer's output to its input: with growth rate $k$, a block of
