@@ -33,6 +33,7 @@ def runs_in(nb) -> list[dict]:
         if cell.cell_type != "code" or "train_ch" not in cell.source:
             continue
         text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+        text = text.replace("\r", "\n")  # the progress bar shares stdout: "\r" starts a line too
         epochs = EPOCH.findall(text)
         if not epochs:
             continue
