@@ -247,3 +247,14 @@ def test_the_nin_comparison_rejects_sgd_in_adams_place(twin):
     rejects(twin, "nin_iter, _ = ", "nin_iter, _ = ",
             ('"Adam, lr 0.001": lambda p: torch.optim.Adam(p, lr=0.001)',
              '"Adam, lr 0.001": lambda p: torch.optim.SGD(p, lr=0.001)'))
+
+
+def test_the_chapters_definitions_load_without_running_it():
+    """benchmarks/exercise_refs/15_optimization.py builds the chapter's net and optimizers from
+    the twin's definitions alone (benchmarks/chapter_nets.py): no cell's work may run there."""
+    import sys
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from chapter_nets import chapter_namespace
+    ns = chapter_namespace(STEM)
+    assert callable(ns["mlp"]) and callable(ns["Adam"]) and "train_iter" not in ns
+    assert d2l.num_params(ns["mlp"]()) == 269_322

@@ -1196,7 +1196,7 @@ ax.set(xlabel="step", ylabel="training loss (running mean)", yscale="log")
 ax.legend(fontsize=8)
 plt.show()
 
-epochs_run = histories[names[0]].epochs_done
+epochs_run = max(history.epochs_done for history in histories.values())
 print(f"| optimizer | settings | validation acc (search) | test acc after "
       f"{epochs_run} epoch{'s' if epochs_run != 1 else ''} |")
 print("|---|---|---|---|")
