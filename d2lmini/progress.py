@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import torch
 
+from .plotting import _in_notebook
 from .profile import PROFILES, current_profile, plural
 
 # A run longer than this on a CPU gets one line pointing at the faster alternatives.
@@ -76,7 +77,7 @@ class RunProgress:
         # In Jupyter the bar shares stdout with the printed lines: one output stream, in which a
         # redraw replaces the line, so no bar line freezes above the estimate and no blank stderr
         # line is left when the bar clears. In a terminal or a log the bar stays on stderr.
-        notebook = "ipykernel" in sys.modules
+        notebook = _in_notebook()
         self.stream = sys.stdout if notebook else sys.stderr
         interval = 0.1 if sys.stderr.isatty() else 0.5 if notebook else 5.0
         if not self._estimated:
