@@ -572,7 +572,8 @@ assert d2l.num_params(net) < 7000 and d2l.num_params(mlp) > 29 * d2l.num_params(
 #   gradient, and steps by the learning rate times the first over the square root of the second
 #   (plus a tiny constant against division by zero). Multiplying a parameter's gradients by a
 #   constant therefore leaves its steps almost unchanged, so one learning rate suits every layer,
-#   however large or small its gradients are.
+#   however large or small its gradients are. Chapter 15 derives it, with its bias correction,
+#   and checks it step for step against `torch.optim.Adam`.
 # * **`d2l.train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epochs)`** is
 #   the training loop for convolutional nets. It does what `d2l.train_ch3` of chapter 02 did with
 #   an optimizer (minibatch steps, per-epoch loss and accuracies, the progress bar, live curves,
