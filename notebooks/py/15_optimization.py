@@ -1205,10 +1205,16 @@ for name in names:
     value = settings.get("weight_decay") if name == "AdamW" else settings["lr"]
     print(f"| {name} | {settings} | {search[name, value]:.3f} | {histories[name]['test_acc'][-1]:.3f} |")
 
+# %% [markdown]
+# Each run's floor sits 0.03 below the test accuracy that `benchmarks/full_results.py` measured in
+# that profile (rounded down to the hundredth; the README lists the runs); in the smoke profile
+# the accuracies are only reported.
+
 # %%
+quick_floors = {"SGD": 0.76, "SGD + momentum": 0.79, "RMSProp": 0.79, "Adam": 0.81, "AdamW": 0.81}
 for name in names:
     print(f"{name}: ", end="")
-    d2l.check_accuracy(histories[name])
+    d2l.check_accuracy(histories[name], quick=quick_floors[name])
 
 # %% [markdown]
 # ## 7. Back to chapter 11: why SGD stalled on NiN
