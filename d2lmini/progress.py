@@ -59,9 +59,10 @@ class RunProgress:
     (02_softmax_regression)."""
 
     def __init__(self, num_epochs: int, train_iter: Iterable, test_iter: Iterable,
-                 device: torch.device, checkpoint: bool = False):
+                 device: torch.device, checkpoint: float | None = None):
         self.num_epochs, self.device, self.checkpoint = num_epochs, device, checkpoint
-        self.epochs_left = num_epochs  # fewer when a checkpoint resumes (the loop sets it)
+        self.epochs_left: float = num_epochs  # less when a checkpoint resumes (the loop sets it)
+        self.saved = ""  # where the last checkpoint inside this epoch was taken, for the bar
         self.num_batches = len(train_iter) if hasattr(train_iter, "__len__") else None
         self.train_examples = num_examples(train_iter)
         self.test_examples = num_examples(test_iter)
@@ -74,6 +75,7 @@ class RunProgress:
     def start_epoch(self, epoch: int, examples_done: int = 0) -> None:
         """A new bar; `examples_done` of the epoch were trained before a checkpoint resumed it."""
         from tqdm.std import tqdm
+        self.saved = ""
         # In Jupyter the bar shares stdout with the printed lines: one output stream, in which a
         # redraw replaces the line, so no bar line freezes above the estimate and no blank stderr
         # line is left when the bar clears. In a terminal or a log the bar stays on stderr.
@@ -89,7 +91,8 @@ class RunProgress:
 
     def batch_done(self, batch: int, batch_examples: int) -> None:
         """Advance the bar; after the first few batches, print the estimate (one time only)."""
-        self.bar.set_postfix_str(f"batch {batch + 1}/{self.num_batches or '?'}", refresh=False)
+        self.bar.set_postfix_str(f"batch {batch + 1}/{self.num_batches or '?'}{self.saved}",
+                                 refresh=False)
         self.bar.update(batch_examples)
         if self._estimated:
             return
@@ -132,7 +135,9 @@ class RunProgress:
             # evaluation: a third of a training step per example (a forward pass, no backward)
             per_epoch += per_batch * self.num_batches / self.train_examples / 3 * self.test_examples
         total = per_epoch * self.epochs_left
-        message = (f"estimated time for {plural(self.epochs_left, 'epoch')} on {self.device}: "
+        left = (plural(int(self.epochs_left), "epoch") if self.epochs_left == int(self.epochs_left)
+                else f"the {self.epochs_left:.2f} epochs left")
+        message = (f"estimated time for {left} on {self.device}: "
                    f"{_about(total)} (timed on the first "
                    f"{plural(batches_done, 'batch', 'batches')})")
         if total > LONG_RUN_SECONDS and self.device.type == "cpu":
@@ -142,8 +147,9 @@ class RunProgress:
                 message += ("; or the quick profile, `%env D2LMINI_PROFILE=quick` before the first"
                             f" import: all the data, {plural(PROFILES['quick'].max_epochs, 'epoch')}, "
                             f"{_about(per_epoch * PROFILES['quick'].max_epochs)} here")
-            message += ("; this run saves a checkpoint after every epoch and every few minutes "
-                        "inside one, so it resumes after a restart" if self.checkpoint else
+            message += (f"; this run saves a checkpoint after every epoch and every "
+                        f"{self.checkpoint:g} s of training inside one, so it resumes after a "
+                        "restart" if self.checkpoint else
                         "; checkpoint=PATH lets a run survive a restart")
             message += ("; Ctrl-C (or Jupyter's stop button) ends training early and keeps the "
                         "finished epochs")

@@ -450,7 +450,8 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
     saver = None if checkpoint is None else Checkpoint(checkpoint, net, optimizer, params, run,
                                                        train_iter=train_iter, lr=lr)
     resumed = saver.load(scaler) if saver is not None else None
-    progress = RunProgress(run, train_iter, test_iter, device, checkpoint=saver is not None)
+    progress = RunProgress(run, train_iter, test_iter, device,
+                           checkpoint=checkpoint_every if saver is not None else None)
     num_batches = progress.num_batches or "?"
     first, position, saved_at = 1, None, None
     if resumed is not None:
@@ -460,9 +461,10 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
         first = done + 1
         saved_at = _where(done, position["batch"] if position else 0, num_batches)
         print(f"resuming from checkpoint {saver.path}: " + (
-            f"epoch {first}, batch {position['batch'] + 1} of {num_batches} (of {run} epochs)"
-            if position else f"{done} of {run} epochs already done"))
-        progress.epochs_left = run - done
+            f"epoch {first}, batch {position['batch'] + 1} of {num_batches} (of "
+            f"{plural(run, 'epoch')})" if position else f"{done} of {run} epochs already done"))
+        progress.epochs_left = run - done - (
+            position["batch"] / progress.num_batches if position and progress.num_batches else 0)
     animator = Animator.in_notebook(run)
     if animator is not None:
         for epoch in range(1, first):
@@ -494,6 +496,8 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
             if position is not None and epoch == first:  # resumed inside this epoch
                 head, carried = position["batch"], position["seconds"]
                 stats.restore(position["sums"])
+                if animator is not None and progress.num_batches:  # the curves go on from here
+                    animator.add(epoch - 1 + head / progress.num_batches, (*stats.running(), None))
                 random_now = random_state()  # the state when the checkpoint was taken
                 set_random_state(position["epoch_random"])  # so the pass draws the same shuffle
             epoch_random = random_state() if saver is not None else None
@@ -537,6 +541,7 @@ def _fit(net, train_iter: Iterable, test_iter: Iterable, device: torch.device,
                         "seconds": carried + timer.elapsed()})
                     saved_at, last_save = _where(epoch - 1, batch + 1, num_batches), \
                         time.perf_counter()
+                    progress.saved = f", checkpoint at batch {batch + 1}"
             progress.end_epoch()
             train_loss, train_acc = stats.finish(epoch, num_batches, explain)
             first_loss = stats.first_loss

@@ -78,8 +78,8 @@ def test_the_long_run_advice_fits_whether_a_checkpoint_is_passed(tmp_path, capsy
     out = capsys.readouterr().out
     assert "that is long on a CPU" in out
     assert ("checkpoint=PATH lets a run survive a restart" in out) != with_checkpoint
-    assert ("this run saves a checkpoint after every epoch and every few minutes inside one"
-            in out) == with_checkpoint
+    assert ("this run saves a checkpoint after every epoch and every 300 s of training inside "
+            "one" in out) == with_checkpoint
 
 
 class Handle:
@@ -180,6 +180,7 @@ def test_a_run_interrupted_mid_epoch_resumes_in_a_new_process_as_if_never_stoppe
     assert f"the checkpoint {ckpt} holds the run at epoch 2, batch 4 of 6" in out
     out, resumed = run_mid_epoch(tmp_path, ckpt, "resumed.pt", (0, 0), kind)
     assert f"resuming from checkpoint {ckpt}: epoch 2, batch 5 of 6 (of 3 epochs)" in out
+    assert "estimated time for the 1.33 epochs left" in out  # 4 of epoch 2's 6 batches were done
     assert not resumed["interrupted"] and resumed["steps"] == whole["steps"] == 18
     assert resumed["schedule_steps"] == whole["schedule_steps"] == 18
     for key in ("train_loss", "train_acc", "test_acc"):
