@@ -500,13 +500,19 @@ assert bn_history.steps == 0 or all(g > 1 for g in growth[:4])
 # The four weight tensors that feed a batch norm have grown, as the argument above says they
 # must; the output layer feeds none, and nothing forces its length either way. In the smoke
 # profile each net takes a single step, which shows nothing more. With all the data (full
-# profile, seed 0) both nets learn at this rate, but not equally fast. Measured on two
-# development machines with two cores each, in float32 on an AMD EPYC and on the bf16 fast path
-# on an Intel Xeon (the README has both): the training loss of the first epoch is 0.532 and
-# 0.526 with batch norm, 1.415 and 1.484 without; of the third, 0.285 and 0.287 with, 0.438 and
-# 0.484 without; the test accuracy after three epochs is 0.867 and 0.868 with batch norm, 0.818
-# and 0.836 without. After the first epoch, the quick profile's only one, the machines differ
-# more: 0.713 and 0.831 with batch norm, 0.706 and 0.610 without. The net without batch norm is
+# profile, seed 0) both nets learn at this rate, but not equally fast. `python
+# benchmarks/full_results.py notebooks/07_batch_norm.ipynb` ran it on two development machines
+# with two cores each: an AMD EPYC in float32 with channels-last (2026-12-08) and an Intel Xeon on
+# the bf16 fast path (2026-12-04; the README's full-profile table has that run). The training loss
+# of the first epoch is 0.532 and 0.526 with batch norm, 1.415 and 1.484 without; of the third,
+# 0.285 and 0.287 with, 0.438 and 0.484 without; the test accuracy after three epochs is 0.867 and
+# 0.868 with batch norm, 0.818 and 0.836 without. After the first epoch, the quick profile's only
+# one, the machines differ far more: 0.713 and 0.831 with batch norm, 0.706 and 0.610 without.
+# That is far beyond the at most 0.014 by which the README's runs that set floors differ between
+# the two machines. At this learning rate the test accuracy still jumps from epoch to epoch (by
+# 0.151 from the second epoch to the third on the AMD EPYC, with batch norm), so the small
+# rounding differences between the machines' kernels and float formats can move a one-epoch
+# result a long way; these two runs set no floor. The net without batch norm is
 # also less safe at this rate: on a shorter run with fewer images (the reference results of
 # exercise 5) it ended at chance level. One oddity for exercise 5 to explain: on both machines
 # the test accuracy of the net with batch norm hardly moved or even fell from the first epoch to
