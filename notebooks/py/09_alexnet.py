@@ -586,10 +586,12 @@ print(f"native bf16 on {d2l.try_gpu()}: {d2l.bf16_native(d2l.try_gpu())}")
 # weights scaled up by $\sqrt 6$, to the variance $2/n_\text{in}$ that Kaiming's ReLU rule
 # would give that layer (one change: the scale of the last layer's weights).
 #
-# Two keyword arguments help with long runs. `checkpoint="alexnet.pt"` saves the net, the
-# optimizer, the random state and the history after every epoch, and when the file exists at the
-# start, resumes after its last finished epoch: a run of many hours then survives a kernel
-# restart (delete the file to start over). `precision="fp32"` turns the fast path off.
+# Two keyword arguments help with long runs. `checkpoint="runs/alexnet.pt"` saves the net, the
+# optimizer, the random state and the history after every epoch and every few minutes of training
+# inside one (`checkpoint_every=`, in seconds), and when the file exists at the start, resumes
+# where it was taken, at the saved batch with the same batch order: a run of many hours then
+# survives a kernel restart (delete the file to start over; git ignores `runs/`).
+# `precision="fp32"` turns the fast path off.
 
 # %%
 probe_X, probe_y = X[:32], y[:32]  # 32 training images from section 4, kept fixed

@@ -263,13 +263,15 @@ assert 1.9e6 < d2l.num_params(net) < 2.1e6  # about 2 million
 # at 0.001 ended with a mean loss of 0.903 over the last 20 steps and 0.672 accuracy on held-out
 # training images, SGD at 0.01 with 1.510 and 0.450. Adam at half the rate, 0.0005, came close
 # (0.952 and 0.666), at twice the rate it was slower (1.378 and 0.397), and SGD at five times the
-# rate, 0.05, did worse than at 0.01 (1.922 and 0.228). Why Adam helps is not tested here; a
-# likely reason: Adam divides each weight's step by a running root-mean-square of that weight's
-# gradients, so while a weight's gradient keeps its sign its step is about the learning rate,
-# however small the gradient is; with PyTorch's defaults ($\beta_1=0.9$, $\beta_2=0.999$) no step
-# is larger than about 3.2 times the learning rate (Kingma and Ba, 2015, section 2.1). SGD's steps
-# are proportional to the gradients, and NiN has no batch norm (chapter 07) to keep their scale
-# even from layer to layer.
+# rate, 0.05, did worse than at 0.01 (1.922 and 0.228). Why Adam helps is measured in chapter 15
+# (section 7, on NiN's gradients over its first steps): Adam divides each weight's step by a
+# running root-mean-square of that weight's gradients, so while a weight's gradient keeps its sign
+# its step is about the learning rate, however small the gradient is; with PyTorch's defaults
+# ($\beta_1=0.9$, $\beta_2=0.999$) no step is larger than about 3.2 times the learning rate
+# (Kingma and Ba, 2015, section 2.1). SGD's steps are proportional to the gradients, and NiN has no
+# batch norm (chapter 07) to keep their scale even from layer to layer; behind the zero-started
+# last layer, the first blocks' gradients are at least a hundred times smaller than the last
+# one's there.
 #
 # At the start, NiN's loss sits near $\ln 10 \approx 2.303$, the loss of uniform guesses, and
 # without batch normalisation it can stay there for a while. We start the **last 1 × 1 convolution
