@@ -839,12 +839,15 @@ pairs = {
     "RMSProp": (lambda p: RMSProp(p, lr=1e-3), lambda p: torch.optim.RMSprop(p, lr=1e-3)),
     "Adam": (lambda p: Adam(p, lr=1e-3), lambda p: torch.optim.Adam(p, lr=1e-3)),
 }
+largest = 0.0
 for name, (make_ours, make_theirs) in pairs.items():
-    torch.testing.assert_close(trajectory(tiny, make_ours, batches),
-                               trajectory(tiny, make_theirs, batches))
+    ours, theirs = trajectory(tiny, make_ours, batches), trajectory(tiny, make_theirs, batches)
+    torch.testing.assert_close(ours, theirs)
+    largest = max(largest, (ours - theirs).abs().max().item())
 no_correction = trajectory(tiny, lambda p: Adam(p, lr=1e-3, bias_correction=False), batches)
 assert not same_path(no_correction, trajectory(tiny, pairs["Adam"][1], batches))
-print(", ".join(pairs), f"match torch.optim step for step over {len(batches)} steps")
+print(", ".join(pairs), f"match torch.optim step for step over {len(batches)} steps (largest "
+      f"difference {largest:.1e})")
 
 # %% [markdown]
 # ### AdamW: weight decay, decoupled
@@ -1341,7 +1344,14 @@ assert ratio_first > 30
 #   Adam and not under plain SGD.
 # * A fixed learning rate leaves a noise floor; step decay, cosine and warmup schedules shape the
 #   rate over the run. Warmup tames the first, least reliable steps of large-batch SGD and Adam.
-# * Every optimizer here, written from scratch, matched `torch.optim` step for step.
+# * Every optimizer here, written from scratch, matched `torch.optim` step for step (in float64,
+#   to within $10^{-7}$; the largest differences printed are far smaller).
+# * On chapter 04's MLP, one start, one batch order, rates chosen on a validation split: plain SGD
+#   ended 2.5 points behind after 10 epochs (0.856 against 0.874 to 0.881), momentum closed most
+#   of the gap, and RMSProp, Adam and AdamW finished within 0.2 points of each other (one seed).
+# * NiN's early layers, behind a last layer that starts at zero, get gradients hundreds of times
+#   smaller than its last layer: SGD's steps there are tiny, Adam's are not, which is why chapter
+#   11 trains it with Adam.
 #
 # ## Exercises
 #
