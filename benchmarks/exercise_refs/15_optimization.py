@@ -15,8 +15,8 @@ order for every run (seed 0 before each), from the same start, and are scored on
 training images; the test set is not used. The nets and optimizers are the notebook's own, built
 from its twin by `benchmarks/chapter_nets.py` (definitions only, no training).
 
-Usage: `OMP_NUM_THREADS=1 python benchmarks/exercise_refs/15_optimization.py` (about 10 minutes
-of CPU time).
+Usage: `OMP_NUM_THREADS=1 python benchmarks/exercise_refs/15_optimization.py` (a few minutes
+on one thread of the AMD EPYC; `python ... 5 7` runs only those exercises).
 """
 
 from __future__ import annotations
